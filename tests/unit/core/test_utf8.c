@@ -1,0 +1,107 @@
+/* Tests for src/core/utf8.c: validation, NFC and Vietnamese folding. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/utf8.h"
+
+static void assert_fold(const char *in, const char *want)
+{
+    char out[256];
+
+    utf8_fold(in, strlen(in), out, sizeof(out));
+    assert_string_equal(out, want);
+}
+
+static void test_fold_vietnamese(void **state)
+{
+    (void)state;
+    assert_fold("Nguyễn Văn An", "nguyen van an");
+    assert_fold("ĐẮK LẮK", "dak lak");
+    assert_fold("đường Đội Cấn", "duong doi can");
+    assert_fold("Thừa Thiên Huế", "thua thien hue");
+    assert_fold("Ơ ư Ư ơ ă Â ê Ô", "o u u o a a e o");
+    assert_fold("Quận 1", "quan 1");
+    /* NFD input: base letters followed by combining marks. */
+    assert_fold("Nguye\xcc\x82\xcc\x83n", "nguyen");
+    /* Not Latin: kept, lower-cased. */
+    assert_fold("Ж", "\xd0\xb6");
+}
+
+static void test_fold_invalid_and_truncation(void **state)
+{
+    char out[6];
+
+    (void)state;
+    assert_fold("a\xff"
+                "b",
+                "a?b");
+    utf8_fold("Hà Nội xyz", strlen("Hà Nội xyz"), out, sizeof(out));
+    assert_string_equal(out, "ha no");
+}
+
+static void test_fold_words(void **state)
+{
+    char out[128];
+    const char *in = "  Bà Rịa-Vũng  Tàu ,, ";
+
+    (void)state;
+    utf8_fold_words(in, strlen(in), out, sizeof(out));
+    assert_string_equal(out, "ba ria vung tau");
+    utf8_fold_words("", 0, out, sizeof(out));
+    assert_string_equal(out, "");
+}
+
+static void test_valid_text(void **state)
+{
+    size_t at = 0;
+
+    (void)state;
+    assert_true(utf8_valid_text("Phường Ba Đình", strlen("Phường Ba Đình"), &at));
+    assert_true(utf8_valid_text("a\tb", 3, &at));
+    assert_false(utf8_valid_text("ab\xc3", 3, &at));
+    assert_int_equal(at, 2);
+    assert_false(utf8_valid_text("a\nb", 3, &at));
+    assert_int_equal(at, 1);
+    assert_false(utf8_valid_text("a\0b", 3, &at));
+    assert_false(utf8_valid_text("\xed\xa0\x80", 3, &at)); /* a surrogate */
+    assert_false(utf8_valid_text("\xc0\xaf", 2, &at));     /* overlong */
+    assert_false(utf8_valid_text("x\xc2\x85", 3, &at));    /* C1 control */
+    assert_int_equal(at, 1);
+}
+
+static void test_nfc(void **state)
+{
+    struct buf b;
+    struct lt_error err;
+
+    (void)state;
+    buf_init(&b, 64);
+    assert_int_equal(utf8_nfc("Nguye\xcc\x82\xcc\x83n", 10, &b, &err), LT_OK);
+    assert_string_equal(buf_str(&b), "Nguyễn");
+    buf_reset(&b);
+    assert_int_equal(utf8_nfc("\xff", 1, &b, &err), LT_EINVAL);
+    assert_int_equal(b.len, 0);
+    buf_release(&b);
+
+    buf_init(&b, 4);
+    assert_int_equal(utf8_nfc("Nguyễn", strlen("Nguyễn"), &b, &err), LT_ETOOBIG);
+    assert_int_equal(b.len, 0);
+    buf_release(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fold_vietnamese),
+        cmocka_unit_test(test_fold_invalid_and_truncation),
+        cmocka_unit_test(test_fold_words),
+        cmocka_unit_test(test_valid_text),
+        cmocka_unit_test(test_nfc),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
