@@ -16,5 +16,8 @@
 int cmd_units(int argc, char **argv);
 int cmd_address(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_init(int argc, char **argv);
+int cmd_log(int argc, char **argv);
+int cmd_gen(int argc, char **argv);
 
 #endif

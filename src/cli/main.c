@@ -19,9 +19,12 @@ static const struct command {
     int (*run)(int argc, char **argv);
     const char *summary;
 } commands[] = {
+    { "init", cmd_init, "create a node's data directory for a unit" },
     { "units", cmd_units, "look up administrative units, their history and lineage" },
     { "address", cmd_address, "convert addresses written before the 2025 reform" },
     { "serve", cmd_serve, "run the HTTP API of a node" },
+    { "gen", cmd_gen, "write realistic synthetic registry data" },
+    { "log", cmd_log, "list and verify a node's event log" },
 };
 
 static void usage(FILE *out)

@@ -2,7 +2,7 @@
  * units.c - loading and querying the register of administrative units.
  *
  * Design: the register is a flat array of struct unit, indexed by id, built
- * once from the CSV files compiled into the binary (units_data.c).  Strings
+ * once from the CSV files compiled into the binary (embedded_data.c).  Strings
  * live in one arena.  Children and lineage edges are stored in compressed
  * form (an offset array per unit into one id array), so a query touches a
  * few cache lines and never allocates.  Codes are indexed in a strmap
