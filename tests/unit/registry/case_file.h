@@ -26,11 +26,7 @@ struct case_line {
 /* The path of a file under tests/data/registry. */
 static inline void case_path(const char *name, char *out, size_t cap)
 {
-    const char *src = __FILE__;
-    const char *slash = strrchr(src, '/');
-    int dirlen = slash ? (int)(slash - src) : 1;
-
-    snprintf(out, cap, "%.*s/../../data/registry/%s", dirlen, slash ? src : ".", name);
+    snprintf(out, cap, "%s/data/registry/%s", LT_TESTS_DIR, name);
 }
 
 static inline FILE *case_open(const char *name)
