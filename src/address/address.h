@@ -31,7 +31,7 @@
 /* The longest address line accepted, in bytes. */
 #define ADDRESS_MAX_LEN 4096
 
-#define ADDRESS_MAX_CANDIDATES 16
+#define ADDRESS_MAX_CANDIDATES  16
 #define ADDRESS_MAX_SUGGESTIONS 5
 
 enum address_status {
@@ -53,7 +53,8 @@ struct address_result {
     enum address_status status;
 
     /* The street part, as written: input[0 .. street_len) with trailing
-     * separators trimmed.  Points into the caller's input. */
+     * separators trimmed; the whole line when no unit is recognised.
+     * Points into the caller's input. */
     const char *street;
     size_t street_len;
 
@@ -107,7 +108,6 @@ const char *address_status_name(enum address_status status);
  *                       "from": {code,name}|null, "kind": "full"|"partial" } ],
  *     "suggestions": [ {code,name,level,valid_to} ], "note": ... }
  */
-json_t *address_result_json(const char *input, size_t input_len,
-                            const struct address_result *r);
+json_t *address_result_json(const char *input, size_t input_len, const struct address_result *r);
 
 #endif
