@@ -1,0 +1,71 @@
+/*
+ * sync_int.h - the sync object, shared by sync.c (the thread) and
+ * routes.c (the HTTP side).  Not for use outside src/sync.
+ *
+ * Locking: mu guards up and the counters; everything else is set before
+ * the thread and the server start and only read afterwards, except flags,
+ * which only the sync thread touches.
+ */
+#ifndef LT_SYNC_INT_H
+#define LT_SYNC_INT_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sync/keys.h"
+#include "sync/state.h"
+#include "sync/sync.h"
+
+/* What the sync thread knows of the way up, for status reports. */
+struct upstream {
+    bool enrolled;
+    char url[SYNC_URL_MAX];
+    char parent_origin[EVLOG_ORIGIN_MAX];
+    char parent_unit[UNIT_CODE_MAX];
+    int64_t acked;      /* the position the parent acknowledged */
+    bool connected;     /* the last request was answered */
+    int64_t last_ok_ms; /* wall time of the last accepted push */
+    char last_error[LT_ERROR_MESSAGE_MAX];
+    int failures; /* in a row */
+    uint64_t batches, events_sent;
+};
+
+/* Whether a child was silent at the last look (sync thread only). */
+struct child_flag {
+    char origin[EVLOG_ORIGIN_MAX];
+    bool silent;
+};
+
+struct sync {
+    struct node *node;
+    struct store *store;
+    struct evlog *log;
+    const struct units *u;
+    char dir[PATH_MAX];
+    struct sync_key key;
+    char origin[EVLOG_ORIGIN_MAX];
+    char unit[UNIT_CODE_MAX];
+    struct sync_options opt;
+
+    pthread_t thread;
+    bool started;
+    atomic_bool stop;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+
+    struct upstream up;         /* under mu */
+    uint64_t batches_received;  /* under mu: accepted from children */
+    uint64_t batches_refused;   /* under mu: refused (bad batch or request) */
+    uint64_t cursor_mismatches; /* under mu: replays and resends */
+
+    struct child_flag *flags;
+    size_t nflags;
+};
+
+/* Register the HTTP routes (routes.c). */
+void sync_routes_register(struct sync *s, struct http_server *srv);
+
+#endif
