@@ -4,6 +4,13 @@
  * Handlers only translate: path, query and headers to a registry call, its
  * result or error to JSON.  Validation, versions and events all live in the
  * registry module, so the CLI import and the HTTP API cannot disagree.
+ *
+ * The point read is the hot path: the stored record text is framed as it
+ * is into {"version":N,"record":...}, with no JSON parsing or dumping.
+ * Writes are checked on the worker thread (JSON, validation, the key) and
+ * then handed to the server's blocking pool, where registry_write waits for
+ * its commit without holding a worker: that is what lets concurrent writers
+ * share one fsync (the store's group commit).
  */
 #include "http/api_registry.h"
 
@@ -19,6 +26,11 @@
 #define LIST_LIMIT_DEFAULT 50
 #define LIST_LIMIT_MAX     500
 #define KEY_MAX            160
+#define ETAG_MAX           32
+#define JSON_TYPE          "application/json; charset=utf-8"
+#define RECORD_DUMP_FLAGS  (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15))
+/* Room kept in front of a record read as text for {"version":N,"record": */
+#define FRAME_GAP 48
 
 struct kind_ctx {
     struct node *node;
@@ -30,6 +42,12 @@ static struct kind_ctx contexts[REG_KIND_COUNT];
 static const char *const plurals[REG_KIND_COUNT] = {
     [REG_PERSON] = "people",  [REG_RESIDENCE] = "residences", [REG_HOUSEHOLD] = "households",
     [REG_PARCEL] = "parcels", [REG_BENEFIT] = "benefits",     [REG_BUSINESS] = "businesses",
+};
+
+/* The member of a record that holds its key (the first part for two-part keys). */
+static const char *const key_fields[REG_KIND_COUNT] = {
+    [REG_PERSON] = "id", [REG_RESIDENCE] = "person_id", [REG_HOUSEHOLD] = "id",
+    [REG_PARCEL] = "id", [REG_BENEFIT] = "person_id",   [REG_BUSINESS] = "code",
 };
 
 /* Kinds whose key is two path segments: "<person id>/<part>". */
@@ -60,9 +78,40 @@ static enum lt_code path_key(struct http_request *req, enum registry_kind kind, 
     return LT_OK;
 }
 
-static void etag_of(int64_t version, char out[32])
+static void etag_of(int64_t version, char out[ETAG_MAX])
 {
-    snprintf(out, 32, "\"%lld\"", (long long)version);
+    snprintf(out, ETAG_MAX, "\"%lld\"", (long long)version);
+}
+
+/*
+ * Does an If-None-Match value name this version?  It is "*" or a list of
+ * entity tags, each possibly weak (W/"3"); comparison is weak, as RFC 9110
+ * asks for If-None-Match.
+ */
+static bool etag_matches(const char *header, int64_t version)
+{
+    char etag[ETAG_MAX];
+    size_t elen;
+    const char *p = header;
+
+    etag_of(version, etag);
+    elen = strlen(etag);
+    for (;;) {
+        p += strspn(p, " \t,");
+        if (*p == '\0') {
+            return false;
+        }
+        if (*p == '*') {
+            return true;
+        }
+        if (p[0] == 'W' && p[1] == '/') {
+            p += 2;
+        }
+        if (strncmp(p, etag, elen) == 0 && (p[elen] == '\0' || strchr(" \t,", p[elen]))) {
+            return true;
+        }
+        p += strcspn(p, ",");
+    }
 }
 
 /* Parse a query date, or keep *out when the argument is absent. */
@@ -95,6 +144,7 @@ static enum lt_code query_long(struct http_request *req, const char *name, long 
     v = strtol(s, &end, 10);
     if (*s == '\0' || *end != '\0' || v < lo || v > hi) {
         lt_error_set(err, LT_EINVAL, "\"%s\" must be a whole number from %ld to %ld", name, lo, hi);
+        lt_error_detail(err, "got \"%.40s\"", s);
         lt_error_field(err, name);
         return LT_EINVAL;
     }
@@ -102,14 +152,60 @@ static enum lt_code query_long(struct http_request *req, const char *name, long 
     return LT_OK;
 }
 
+/*
+ * Reply {"version":N,"record":<text>} where b holds FRAME_GAP bytes and
+ * then the record text: the prefix is written over the end of the gap and
+ * the text moved down to it, so the body is built with one allocation.
+ */
+static enum lt_code reply_framed(struct http_request *req, int status, int64_t version,
+                                 struct buf *b)
+{
+    char prefix[FRAME_GAP];
+    int n = snprintf(prefix, sizeof(prefix), "{\"version\":%lld,\"record\":", (long long)version);
+    size_t text_len = b->len - FRAME_GAP;
+
+    memcpy(b->data, prefix, (size_t)n);
+    memmove(b->data + n, b->data + FRAME_GAP, text_len);
+    b->len = (size_t)n + text_len;
+    b->data[b->len] = '\0';
+    if (buf_append(b, "}\n", 2) != LT_OK) {
+        BUG("a framed record does not fit its buffer");
+    }
+    return http_reply_buf(req, status, JSON_TYPE, b);
+}
+
+/* A buffer for a framed record: the gap, then room for the largest record. */
+static void frame_init(struct buf *b)
+{
+    static const char gap[FRAME_GAP] = { 0 };
+
+    buf_init(b, FRAME_GAP + EVLOG_BODY_MAX + 8);
+    buf_append(b, gap, sizeof(gap));
+}
+
+static enum lt_code get_as_of(struct http_request *req, const struct kind_ctx *k, const char *key,
+                              int32_t as_of, struct lt_error *err)
+{
+    char day[DATE_STR_MAX];
+    json_t *record = NULL;
+    enum lt_code rc = registry_get_as_of(k->node, k->kind, key, as_of, &record, err);
+
+    if (rc != LT_OK) {
+        return rc;
+    }
+    date_format(as_of, day);
+    /* XXX: no version or ETag as of a day: registry_get_as_of does not give the version. */
+    return http_reply_json(req, 200, json_pack("{s:s, s:o}", "as_of", day, "record", record));
+}
+
 static enum lt_code get_record(struct http_request *req, void *ctx, struct lt_error *err)
 {
     const struct kind_ctx *k = ctx;
-    char key[KEY_MAX], etag[32];
+    char key[KEY_MAX], etag[ETAG_MAX];
     int32_t as_of = DATE_MIN;
-    json_t *record = NULL;
     int64_t version = 0;
     const char *inm;
+    struct buf b;
     enum lt_code rc;
 
     if ((rc = path_key(req, k->kind, key, sizeof(key), err)) != LT_OK ||
@@ -117,25 +213,25 @@ static enum lt_code get_record(struct http_request *req, void *ctx, struct lt_er
         return rc;
     }
     if (as_of != DATE_MIN) {
-        rc = registry_get_as_of(k->node, k->kind, key, as_of, &record, err);
-        if (rc != LT_OK) {
-            return rc;
-        }
-        return http_reply_json(req, 200, json_pack("{s:o}", "record", record));
+        return get_as_of(req, k, key, as_of, err);
     }
-    rc = registry_get(k->node, k->kind, key, &record, &version, err);
+
+    frame_init(&b);
+    rc = registry_get_text(k->node, k->kind, key, &b, &version, err);
     if (rc != LT_OK) {
+        buf_release(&b);
         return rc;
     }
     etag_of(version, etag);
-    inm = http_request_header(req, "If-None-Match");
     http_reply_header(req, "ETag", etag);
-    if (inm != NULL && strcmp(inm, etag) == 0) {
-        json_decref(record);
-        return http_reply_text(req, 304, "application/json; charset=utf-8", "", 0);
+    inm = http_request_header(req, "If-None-Match");
+    if (inm != NULL && etag_matches(inm, version)) {
+        buf_release(&b);
+        return http_reply_text(req, 304, JSON_TYPE, "", 0);
     }
-    return http_reply_json(
-        req, 200, json_pack("{s:I, s:o}", "version", (json_int_t)version, "record", record));
+    rc = reply_framed(req, 200, version, &b);
+    buf_release(&b);
+    return rc;
 }
 
 static enum lt_code get_history(struct http_request *req, void *ctx, struct lt_error *err)
@@ -152,13 +248,26 @@ static enum lt_code get_history(struct http_request *req, void *ctx, struct lt_e
     return http_reply_json(req, 200, json_pack("{s:s, s:o}", "key", key, "events", events));
 }
 
-/* The version a change is based on: If-Match: "N", or ?base_version=N. */
+/* A refusal for a change that names no version to change. */
+static enum lt_code no_base_version(struct lt_error *err)
+{
+    lt_error_set(err, LT_EINVAL, "a change must name the version it is based on");
+    lt_error_detail(err, "no If-Match header and no base_version argument");
+    lt_error_hint(err, "read the record first and send its ETag as If-Match, e.g. If-Match: \"3\"");
+    lt_error_field(err, "If-Match");
+    return LT_EINVAL;
+}
+
+/*
+ * The version a change is based on: If-Match: "N" (or N), or
+ * ?base_version=N; 0 when neither is given.
+ */
 static enum lt_code base_version(struct http_request *req, int64_t *out, struct lt_error *err)
 {
     const char *im = http_request_header(req, "If-Match");
-    long v = -1;
-    enum lt_code rc;
+    long v = 0;
 
+    *out = 0;
     if (im != NULL) {
         char *end;
         const char *p = im[0] == '"' ? im + 1 : im;
@@ -166,18 +275,16 @@ static enum lt_code base_version(struct http_request *req, int64_t *out, struct 
         v = strtol(p, &end, 10);
         if (end == p || v < 1 || (im[0] == '"' && strcmp(end, "\"") != 0) ||
             (im[0] != '"' && *end != '\0')) {
-            lt_error_set(err, LT_EINVAL, "malformed If-Match header \"%.40s\"", im);
+            lt_error_set(err, LT_EINVAL, "malformed If-Match header");
+            lt_error_detail(err, "got \"%.40s\"; one version is expected", im);
             lt_error_hint(err, "send the ETag of the version you changed, e.g. If-Match: \"3\"");
             lt_error_field(err, "If-Match");
             return LT_EINVAL;
         }
-    } else if ((rc = query_long(req, "base_version", 1, INT32_MAX, &v, err)) != LT_OK) {
-        return rc;
+        *out = v;
+        return LT_OK;
     }
-    if (v < 1) {
-        lt_error_set(err, LT_EINVAL, "a change must name the version it is based on");
-        lt_error_hint(err, "read the record first and send its ETag as If-Match");
-        lt_error_field(err, "If-Match");
+    if (query_long(req, "base_version", 1, INT32_MAX, &v, err) != LT_OK) {
         return LT_EINVAL;
     }
     *out = v;
@@ -189,76 +296,141 @@ static enum lt_code reply_write_error(struct http_request *req, const struct lt_
                                       int64_t current)
 {
     json_t *body;
-    int status = lt_code_http_status(err->code);
 
     if (err->code != LT_ECONFLICT || current < 1) {
         return http_reply_error(req, err);
     }
     body = http_error_json(err);
     json_object_set_new(json_object_get(body, "error"), "current_version", json_integer(current));
-    return http_reply_json(req, status, body);
+    return http_reply_json(req, lt_code_http_status(err->code), body);
 }
 
-/* The key in the path of a change must be the record's own key. */
-static enum lt_code check_key(enum registry_kind kind, const json_t *record, const char *key,
-                              struct lt_error *err)
-{
-    char own[KEY_MAX];
-    enum lt_code rc = registry_record_key(kind, record, own, sizeof(own), err);
+/* A change checked on the worker thread, written on the pool. */
+struct write_job {
+    const struct kind_ctx *k;
+    json_t *record; /* canonical */
+    char *text;     /* its JSON text, for the answer */
+    char key[KEY_MAX];
+    int64_t base;
+    int32_t effective;
+    char actor[EVLOG_ACTOR_MAX];
+    char cause[EVLOG_CAUSE_MAX];
+};
 
+static void write_job_free(struct write_job *j)
+{
+    if (j == NULL) {
+        return;
+    }
+    json_decref(j->record);
+    free(j->text);
+    free(j);
+}
+
+/* On the blocking pool: write, wait for the commit, answer. */
+static enum lt_code run_write(struct http_request *req, void *arg, struct lt_error *err)
+{
+    struct write_job *j = arg;
+    struct registry_change ch = { 0 };
+    char etag[ETAG_MAX], location[KEY_MAX + 64];
+    int64_t version = 0;
+    struct buf b;
+    enum lt_code rc;
+
+    ch.kind = j->k->kind;
+    ch.record = j->record;
+    ch.base_version = j->base;
+    ch.actor = j->actor;
+    ch.cause = j->cause;
+    ch.effective = j->effective;
+    rc = registry_write(j->k->node, &ch, &version, err);
+    if (rc != LT_OK) {
+        rc = reply_write_error(req, err, version);
+        write_job_free(j);
+        return rc;
+    }
+    etag_of(version, etag);
+    http_reply_header(req, "ETag", etag);
+    if (j->base == 0) {
+        snprintf(location, sizeof(location), "/api/v1/%s/%s", plurals[j->k->kind], j->key);
+        http_reply_header(req, "Location", location);
+    }
+    frame_init(&b);
+    buf_append_str(&b, j->text);
+    rc = reply_framed(req, j->base == 0 ? 201 : 200, version, &b);
+    buf_release(&b);
+    write_job_free(j);
+    return rc;
+}
+
+/*
+ * Check a change on the worker thread: the body is one JSON object, a
+ * valid record of the kind (validated as registry_write will, at the
+ * change's effective day) and, for a change, the record in the path.
+ */
+static enum lt_code prepare_write(struct http_request *req, struct write_job *j,
+                                  const char *path_key_s, struct lt_error *err)
+{
+    const char *cause = http_request_query(req, "cause");
+    json_t *body = NULL;
+    enum lt_code rc;
+
+    if ((rc = query_date(req, "effective", &j->effective, err)) != LT_OK ||
+        (rc = http_request_json(req, &body, err)) != LT_OK) {
+        return rc;
+    }
+    rc = registry_validate(node_units(j->k->node), j->k->kind, body, j->effective, &j->record, err);
+    json_decref(body);
+    if (rc == LT_OK) {
+        rc = registry_record_key(j->k->kind, j->record, j->key, sizeof(j->key), err);
+    }
     if (rc != LT_OK) {
         return rc;
     }
-    if (strcmp(own, key) != 0) {
-        lt_error_set(err, LT_EINVAL, "the record's key \"%s\" is not the one in the path \"%s\"",
-                     own, key);
+    if (path_key_s != NULL && strcmp(j->key, path_key_s) != 0) {
+        lt_error_set(err, LT_EINVAL, "the record is not the one in the path");
+        lt_error_detail(err, "the body's key is \"%s\", the path's \"%s\"", j->key, path_key_s);
         lt_error_hint(err, "a key cannot be changed; register a new record instead");
+        lt_error_field(err, key_fields[j->k->kind]);
         return LT_EINVAL;
+    }
+    /* XXX: the actor is the client address until accounts exist (issue 6). */
+    snprintf(j->actor, sizeof(j->actor), "%s", http_request_client(req));
+    if (cause != NULL && strlen(cause) >= sizeof(j->cause)) {
+        lt_error_set(err, LT_EINVAL, "the cause is longer than %zu bytes", sizeof(j->cause) - 1);
+        lt_error_field(err, "cause");
+        return LT_EINVAL;
+    }
+    snprintf(j->cause, sizeof(j->cause), "%s", cause != NULL ? cause : "api");
+    j->text = json_dumps(j->record, RECORD_DUMP_FLAGS);
+    if (j->text == NULL) {
+        BUG("could not dump a canonical %s record", registry_kind_name(j->k->kind));
     }
     return LT_OK;
 }
 
-/* Write the body as the record; key is the one in the path for a change
- * (NULL for a new record) and must be the record's own. */
-static enum lt_code write_record(struct http_request *req, const struct kind_ctx *k, int64_t base,
-                                 const char *key, struct lt_error *err)
+/* Check the change, then finish it on the blocking pool. */
+static enum lt_code start_write(struct http_request *req, const struct kind_ctx *k, int64_t base,
+                                const char *key, struct lt_error *err)
 {
-    struct registry_change ch = { 0 };
-    json_t *body = NULL;
-    int64_t version = 0;
-    int32_t effective = DATE_MIN;
-    char etag[32];
+    struct write_job *j = xcalloc(1, sizeof(*j));
     enum lt_code rc;
 
-    if ((rc = query_date(req, "effective", &effective, err)) != LT_OK ||
-        (rc = http_request_json(req, &body, err)) != LT_OK) {
-        return rc;
-    }
-    if (key != NULL && (rc = check_key(k->kind, body, key, err)) != LT_OK) {
-        json_decref(body);
-        return rc;
-    }
-    ch.kind = k->kind;
-    ch.record = body;
-    ch.base_version = base;
-    /* XXX: the actor is the client address until accounts exist (issue 6). */
-    ch.actor = http_request_client(req);
-    ch.cause = http_request_query(req, "cause") ? http_request_query(req, "cause") : "api";
-    ch.effective = effective;
-    rc = registry_write(k->node, &ch, &version, err);
-    json_decref(body);
+    j->k = k;
+    j->base = base;
+    j->effective = DATE_MIN;
+    rc = prepare_write(req, j, key, err);
     if (rc != LT_OK) {
-        return reply_write_error(req, err, version);
+        write_job_free(j);
+        return rc;
     }
-    etag_of(version, etag);
-    http_reply_header(req, "ETag", etag);
-    return http_reply_json(req, base == 0 ? 201 : 200,
-                           json_pack("{s:I}", "version", (json_int_t)version));
+    http_request_defer(req, run_write, j);
+    return LT_OK;
 }
 
 static enum lt_code post_record(struct http_request *req, void *ctx, struct lt_error *err)
 {
-    return write_record(req, ctx, 0, NULL, err);
+    return start_write(req, ctx, 0, NULL, err);
 }
 
 static enum lt_code put_record(struct http_request *req, void *ctx, struct lt_error *err)
@@ -272,7 +444,12 @@ static enum lt_code put_record(struct http_request *req, void *ctx, struct lt_er
         (rc = base_version(req, &base, err)) != LT_OK) {
         return rc;
     }
-    return write_record(req, k, base, key, err);
+    if (base == 0) {
+        /* XXX: 428 says "invalid_input": the error enum has no code for a missing precondition. */
+        no_base_version(err);
+        return http_reply_error_status(req, 428, err);
+    }
+    return start_write(req, k, base, key, err);
 }
 
 static enum lt_code list_records(struct http_request *req, void *ctx, struct lt_error *err)
@@ -285,7 +462,7 @@ static enum lt_code list_records(struct http_request *req, void *ctx, struct lt_
 
     if (unit == NULL || unit[0] == '\0') {
         lt_error_set(err, LT_EINVAL, "listing %s needs a unit", plurals[k->kind]);
-        lt_error_hint(err, "add ?unit=<commune or province code>");
+        lt_error_hint(err, "add ?unit=<commune or province code>, or ?unit=VN for all");
         lt_error_field(err, "unit");
         return LT_EINVAL;
     }
@@ -301,6 +478,7 @@ static enum lt_code search_people(struct http_request *req, void *ctx, struct lt
 {
     const struct kind_ctx *k = ctx;
     const char *name = http_request_query(req, "name");
+    const char *unit = http_request_query(req, "unit");
     long year = 0, limit = LIST_LIMIT_DEFAULT;
     json_t *results = NULL;
     enum lt_code rc;
@@ -313,11 +491,47 @@ static enum lt_code search_people(struct http_request *req, void *ctx, struct lt
     }
     if ((rc = query_long(req, "birth_year", 1900, 2199, &year, err)) != LT_OK ||
         (rc = query_long(req, "limit", 1, LIST_LIMIT_MAX, &limit, err)) != LT_OK ||
-        (rc = registry_search_people(k->node, name, (int)year, http_request_query(req, "unit"),
-                                     (int)limit, &results, err)) != LT_OK) {
+        (rc = registry_search_people(k->node, name, (int)year,
+                                     unit != NULL && unit[0] != '\0' ? unit : NULL, (int)limit,
+                                     &results, err)) != LT_OK) {
         return rc;
     }
     return http_reply_json(req, 200, json_pack("{s:s, s:o}", "name", name, "results", results));
+}
+
+/* Prometheus text: the store's writer counters. */
+static enum lt_code get_metrics(struct http_request *req, void *ctx, struct lt_error *err)
+{
+    struct node *n = ctx;
+    struct store_stats st;
+    struct buf b;
+    enum lt_code rc;
+
+    (void)err;
+    store_stats(node_store(n), &st);
+    buf_init(&b, 4096);
+    buf_printf(&b,
+               "# HELP lienthong_store_writes_total Write callbacks run by the store's writer.\n"
+               "# TYPE lienthong_store_writes_total counter\n"
+               "lienthong_store_writes_total %llu\n"
+               "# HELP lienthong_store_writes_failed_total Write callbacks rolled back.\n"
+               "# TYPE lienthong_store_writes_failed_total counter\n"
+               "lienthong_store_writes_failed_total %llu\n"
+               "# HELP lienthong_store_commits_total Transactions committed (one fsync each).\n"
+               "# TYPE lienthong_store_commits_total counter\n"
+               "lienthong_store_commits_total %llu\n"
+               "# HELP lienthong_store_group_max Most write callbacks in one transaction.\n"
+               "# TYPE lienthong_store_group_max gauge\n"
+               "lienthong_store_group_max %llu\n"
+               "# HELP lienthong_store_queued Write callbacks waiting for the writer.\n"
+               "# TYPE lienthong_store_queued gauge\n"
+               "lienthong_store_queued %llu\n",
+               (unsigned long long)st.writes, (unsigned long long)st.failed,
+               (unsigned long long)st.commits, (unsigned long long)st.group_max,
+               (unsigned long long)st.queued);
+    rc = http_reply_buf(req, 200, "text/plain; version=0.0.4; charset=utf-8", &b);
+    buf_release(&b);
+    return rc;
 }
 
 void api_registry_register(struct http_server *s, struct node *n)
@@ -339,4 +553,5 @@ void api_registry_register(struct http_server *s, struct node *n)
         http_server_route(s, "GET", hist, get_history, k);
     }
     http_server_route(s, "GET", "/api/v1/people/search", search_people, &contexts[REG_PERSON]);
+    http_server_route(s, "GET", "/metrics", get_metrics, n);
 }

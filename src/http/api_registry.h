@@ -7,17 +7,37 @@
  *   POST /api/v1/{kinds}                 register a new record (201)
  *   GET  /api/v1/{kinds}/{key}           the record; ?as_of=YYYY-MM-DD for a past day
  *   PUT  /api/v1/{kinds}/{key}           change it: If-Match: "<version>" (or
- *                                        ?base_version=N) is required; 409 when stale
+ *                                        ?base_version=N) is required (428
+ *                                        without); 409 when stale
  *   GET  /api/v1/{kinds}/{key}/history   every change, with actor and cause
  *   GET  /api/v1/{kinds}?unit=CODE&after=KEY&limit=N   records of a unit, paged
  *   GET  /api/v1/people/search?name=&birth_year=&unit=&limit=
  *
  * Residences and benefits have two-part keys: /api/v1/residences/{person}/{kind}
- * and /api/v1/benefits/{person}/{scheme}.
+ * and /api/v1/benefits/{person}/{scheme}.  GET /metrics gives the store's
+ * writer counters (writes, commits, group sizes) in Prometheus text.
  *
- * Reads carry an ETag (the version) and answer 304 to a matching
- * If-None-Match.  Writes take the legal cause and the effective day from
- * ?cause= and ?effective= and answer {"version": N, "record": {...}}.
+ * Reads answer {"version": N, "record": {...}} (the record as stored,
+ * sent without re-encoding) with ETag: "N"; an If-None-Match naming that
+ * version (or "*", weak tags compared weakly) gets 304 with no body.  With
+ * ?as_of= the answer is {"as_of": day, "record": {...}} and has no ETag.
+ *
+ * Writes take the legal cause and the effective day from ?cause= (default
+ * "api") and ?effective= (default today), and answer {"version": N,
+ * "record": {...}} (the canonical record) with its ETag; POST gives 201 and
+ * a Location.  The actor is the client address for now.  Refusals are the
+ * JSON error with the field at fault: 400 for input (malformed JSON, an
+ * unknown field, a wrong type, a bad check digit, a future date, a unit not
+ * in force on the effective day, a body whose key is not the path's), 404
+ * for a change to a record that does not exist, 409 with "current_version"
+ * for a stale version (or a POST of a record that exists), 413 for a body
+ * over the cap.  A PUT that names no version (no If-Match, no
+ * base_version) gets 428 Precondition Required, code "invalid_input",
+ * field "If-Match": blind overwrites are never taken.  A refused write
+ * changes nothing.
+ *
+ * Writes wait for their commit on the server's blocking pool
+ * (http_request_defer), so concurrent writers share the store's commits.
  */
 #ifndef LT_HTTP_API_REGISTRY_H
 #define LT_HTTP_API_REGISTRY_H

@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +53,7 @@
 #define THREADS_MAX           1024
 #define MAX_BODY_LIMIT        ((size_t)1 << 30)
 #define CONNECTION_MEMORY_MIN ((size_t)8 << 10)
+#define BLOCKING_THREADS      64
 
 struct listen_addr {
     struct sockaddr_storage ss;
@@ -69,6 +71,15 @@ struct http_server {
     uint16_t port;
     char url[LISTEN_SPEC_MAX + 32];
     atomic_bool starting; /* inside MHD_start_daemon: its messages are warnings */
+
+    /* The blocking pool (see http_request_defer): a FIFO of suspended
+     * requests, linked through next_job, under pool_mu. */
+    pthread_t *pool;
+    unsigned npool;
+    pthread_mutex_t pool_mu;
+    pthread_cond_t pool_cond;
+    struct http_request *jobs_head, *jobs_tail;
+    bool pool_stopping;
 };
 
 struct reply_header {
@@ -97,6 +108,20 @@ struct http_request {
     char client[INET6_ADDRSTRLEN];
     struct reply_header headers[REPLY_HEADERS_MAX];
     size_t nheaders;
+
+    /* Deferred work (http_request_defer).  While it runs on the pool the
+     * connection is suspended and the reply is only staged; it is queued
+     * when libmicrohttpd calls us again after the resume. */
+    http_handler_fn defer_fn;
+    void *defer_arg;
+    bool deferred; /* handed to the pool */
+    bool in_pool;  /* replies are staged, not queued */
+    bool staged;
+    int staged_status;
+    char *staged_type;
+    char *staged_data;
+    size_t staged_len;
+    struct http_request *next_job;
 };
 
 /* Listen address parsing. */
@@ -283,19 +308,12 @@ static bool has_reply_header(const struct http_request *req, const char *name)
     return false;
 }
 
-/* Queue data (malloc'd, owned from here on) as the response. */
-static enum lt_code send_reply(struct http_request *req, int status, const char *content_type,
-                               char *data, size_t len)
+/* Hand data (malloc'd, owned from here on) to libmicrohttpd as the response. */
+static enum lt_code queue_reply(struct http_request *req, int status, const char *content_type,
+                                char *data, size_t len)
 {
     struct MHD_Response *resp;
     enum MHD_Result queued;
-
-    if (req->replied) {
-        BUG("second reply to %s %s", req->method, req->log_path);
-    }
-    req->replied = true;
-    req->status = status;
-    req->bytes = len;
 
     resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
     if (resp == NULL) {
@@ -320,6 +338,27 @@ static enum lt_code send_reply(struct http_request *req, int status, const char 
         return LT_EIO;
     }
     return LT_OK;
+}
+
+/* The one reply of a request: queued now, or staged while on the pool. */
+static enum lt_code send_reply(struct http_request *req, int status, const char *content_type,
+                               char *data, size_t len)
+{
+    if (req->replied) {
+        BUG("second reply to %s %s", req->method, req->log_path);
+    }
+    req->replied = true;
+    req->status = status;
+    req->bytes = len;
+    if (req->in_pool) {
+        req->staged = true;
+        req->staged_status = status;
+        req->staged_type = xstrdup(content_type);
+        req->staged_data = data;
+        req->staged_len = len;
+        return LT_OK;
+    }
+    return queue_reply(req, status, content_type, data, len);
 }
 
 /* Request lifecycle. */
@@ -355,6 +394,8 @@ static void request_free(struct http_request *req)
     }
     http_match_release(&req->match);
     buf_release(&req->body);
+    free(req->staged_type);
+    free(req->staged_data);
     free(req->method);
     free(req->path);
     free(req->log_path);
@@ -479,12 +520,125 @@ static enum MHD_Result receive(struct http_request *req, const char *data, size_
     return MHD_YES;
 }
 
+/*
+ * After a handler returned rc without replying (or replying and failing):
+ * the error reply, with 5xx logged.  Shared by inline and deferred work.
+ */
+static void answer_handler_result(struct http_request *req, enum lt_code rc, struct lt_error *err)
+{
+    if (req->replied) {
+        if (rc != LT_OK && !req->reply_failed) {
+            log_warning("http", "handler of %s %s failed after replying: %s", req->method,
+                        req->log_path, err->message);
+        }
+        return;
+    }
+    if (rc == LT_OK) {
+        lt_error_set(err, LT_EINTERNAL, "the server gave no answer");
+        lt_error_detail(err, "the handler returned without a reply");
+    } else if (err->code != rc) {
+        /* The handler returned a code but left err unset. */
+        lt_error_set(err, rc, "%s", lt_code_name(rc));
+    }
+    if (lt_code_http_status(err->code) >= 500) {
+        log_error("http", "%s %s: %s%s%s", req->method, req->log_path, err->message,
+                  err->detail[0] ? ": " : "", err->detail);
+    }
+    http_reply_error(req, err);
+}
+
+/* Run a deferred request's work on this (pool) thread, then resume it. */
+static void run_deferred(struct http_request *req)
+{
+    struct lt_error err;
+    enum lt_code rc;
+
+    lt_error_clear(&err);
+    req->in_pool = true;
+    rc = req->defer_fn(req, req->defer_arg, &err);
+    answer_handler_result(req, rc, &err);
+    req->in_pool = false;
+    MHD_resume_connection(req->conn);
+}
+
+static void *pool_main(void *arg)
+{
+    struct http_server *s = arg;
+
+    pthread_mutex_lock(&s->pool_mu);
+    for (;;) {
+        struct http_request *req = s->jobs_head;
+
+        if (req == NULL) {
+            if (s->pool_stopping) {
+                break;
+            }
+            pthread_cond_wait(&s->pool_cond, &s->pool_mu);
+            continue;
+        }
+        s->jobs_head = req->next_job;
+        if (s->jobs_head == NULL) {
+            s->jobs_tail = NULL;
+        }
+        pthread_mutex_unlock(&s->pool_mu);
+        run_deferred(req);
+        pthread_mutex_lock(&s->pool_mu);
+    }
+    pthread_mutex_unlock(&s->pool_mu);
+    return NULL;
+}
+
+/*
+ * The handler asked to finish on the pool: suspend the connection and
+ * queue it.  Once the pool stops (the server is stopping) the work runs
+ * here instead, so no connection stays suspended.
+ */
+static enum MHD_Result hand_to_pool(struct http_request *req)
+{
+    struct http_server *s = req->server;
+    bool inline_run;
+
+    req->deferred = true;
+    pthread_mutex_lock(&s->pool_mu);
+    inline_run = s->pool_stopping || s->npool == 0;
+    if (!inline_run) {
+        MHD_suspend_connection(req->conn);
+        req->next_job = NULL;
+        if (s->jobs_tail != NULL) {
+            s->jobs_tail->next_job = req;
+        } else {
+            s->jobs_head = req;
+        }
+        s->jobs_tail = req;
+        pthread_cond_signal(&s->pool_cond);
+    }
+    pthread_mutex_unlock(&s->pool_mu);
+    if (inline_run) {
+        struct lt_error err;
+
+        lt_error_clear(&err);
+        answer_handler_result(req, req->defer_fn(req, req->defer_arg, &err), &err);
+        return result_of(req);
+    }
+    return MHD_YES;
+}
+
 /* The last call: the whole request is in; run the handler. */
 static enum MHD_Result finish(struct http_request *req)
 {
     struct lt_error err;
     enum lt_code rc;
 
+    if (req->deferred) {
+        /* Called again after the pool resumed us: send what it staged. */
+        if (!req->staged) {
+            BUG("%s %s resumed without a reply", req->method, req->log_path);
+        }
+        rc = queue_reply(req, req->staged_status, req->staged_type, req->staged_data,
+                         req->staged_len);
+        req->staged_data = NULL;
+        return result_of(req);
+    }
     lt_error_clear(&err);
     if (req->refused) {
         http_reply_error_status(req, req->refusal_status, &req->refusal);
@@ -497,25 +651,13 @@ static enum MHD_Result finish(struct http_request *req)
     }
 
     rc = req->match.handler(req, req->match.ctx, &err);
-    if (req->replied) {
-        if (rc != LT_OK && !req->reply_failed) {
-            log_warning("http", "handler of %s %s failed after replying: %s", req->method,
-                        req->log_path, err.message);
+    if (req->defer_fn != NULL) {
+        if (rc != LT_OK || req->replied) {
+            BUG("handler of %s %s deferred and also answered", req->method, req->log_path);
         }
-        return result_of(req);
+        return hand_to_pool(req);
     }
-    if (rc == LT_OK) {
-        lt_error_set(&err, LT_EINTERNAL, "the server gave no answer");
-        lt_error_detail(&err, "the handler returned without a reply");
-    } else if (err.code != rc) {
-        /* The handler returned a code but left err unset. */
-        lt_error_set(&err, rc, "%s", lt_code_name(rc));
-    }
-    if (lt_code_http_status(err.code) >= 500) {
-        log_error("http", "%s %s: %s%s%s", req->method, req->log_path, err.message,
-                  err.detail[0] ? ": " : "", err.detail);
-    }
-    http_reply_error(req, &err);
+    answer_handler_result(req, rc, &err);
     return result_of(req);
 }
 
@@ -653,6 +795,36 @@ static unsigned cpu_count(void)
     return n > 0 ? (unsigned)n : 1;
 }
 
+static void start_pool(struct http_server *s)
+{
+    s->pool_stopping = false;
+    s->pool = xcalloc(s->cfg.blocking_threads, sizeof(*s->pool));
+    for (unsigned i = 0; i < s->cfg.blocking_threads; i++) {
+        if (pthread_create(&s->pool[i], NULL, pool_main, s) != 0) {
+            /* Fewer threads only means less concurrency; none runs work inline. */
+            log_warning("http", "started %u of %u blocking threads", i, s->cfg.blocking_threads);
+            break;
+        }
+        s->npool++;
+    }
+}
+
+static void stop_pool(struct http_server *s)
+{
+    pthread_mutex_lock(&s->pool_mu);
+    s->pool_stopping = true;
+    pthread_cond_broadcast(&s->pool_cond);
+    pthread_mutex_unlock(&s->pool_mu);
+    for (unsigned i = 0; i < s->npool; i++) {
+        pthread_join(s->pool[i], NULL);
+    }
+    free(s->pool);
+    s->pool = NULL;
+    pthread_mutex_lock(&s->pool_mu); /* workers may still read it in hand_to_pool */
+    s->npool = 0;
+    pthread_mutex_unlock(&s->pool_mu);
+}
+
 /* Public API. */
 
 void http_config_init(struct http_config *cfg)
@@ -664,7 +836,9 @@ void http_config_init(struct http_config *cfg)
     cfg->max_connections = 1024;
     cfg->max_per_ip = 64;
     cfg->timeout_seconds = 30;
-    cfg->connection_memory = (size_t)32 << 10;
+    /* libmicrohttpd zeroes this whole buffer after every request: bigger costs every read. */
+    cfg->connection_memory = (size_t)16 << 10;
+    cfg->blocking_threads = BLOCKING_THREADS;
 }
 
 struct http_server *http_server_new(const struct http_config *cfg, struct lt_error *err)
@@ -695,11 +869,20 @@ struct http_server *http_server_new(const struct http_config *cfg, struct lt_err
     if (s->cfg.connection_memory == 0) {
         s->cfg.connection_memory = defaults.connection_memory;
     }
+    if (s->cfg.blocking_threads == 0) {
+        s->cfg.blocking_threads = defaults.blocking_threads;
+    }
 
     if (s->cfg.threads > THREADS_MAX) {
         lt_error_set(err, LT_EINVAL, "too many threads: %u (at most %d)", s->cfg.threads,
                      THREADS_MAX);
         lt_error_field(err, "threads");
+        goto fail;
+    }
+    if (s->cfg.blocking_threads > THREADS_MAX) {
+        lt_error_set(err, LT_EINVAL, "too many blocking threads: %u (at most %d)",
+                     s->cfg.blocking_threads, THREADS_MAX);
+        lt_error_field(err, "blocking_threads");
         goto fail;
     }
     if (s->cfg.max_body > MAX_BODY_LIMIT) {
@@ -720,6 +903,8 @@ struct http_server *http_server_new(const struct http_config *cfg, struct lt_err
     snprintf(s->listen_spec, sizeof(s->listen_spec), "%s", s->cfg.listen);
     s->cfg.listen = s->listen_spec;
     s->router = http_router_new();
+    pthread_mutex_init(&s->pool_mu, NULL);
+    pthread_cond_init(&s->pool_cond, NULL);
     return s;
 
 fail:
@@ -744,7 +929,8 @@ enum lt_code http_server_start(struct http_server *s, struct lt_error *err)
 {
     struct MHD_OptionItem opts[8];
     size_t n = 0;
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_TURBO;
     int fd = -1;
     enum lt_code rc;
 
@@ -776,6 +962,8 @@ enum lt_code http_server_start(struct http_server *s, struct lt_error *err)
         flags |= MHD_USE_IPv6;
     }
 
+    /* The pool is whole before the first request can be deferred to it. */
+    start_pool(s);
     atomic_store(&s->starting, true);
     s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
                                  on_mhd_log, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
@@ -783,6 +971,7 @@ enum lt_code http_server_start(struct http_server *s, struct lt_error *err)
                                  opts, MHD_OPTION_END);
     atomic_store(&s->starting, false);
     if (s->daemon == NULL) {
+        stop_pool(s);
         close(fd);
         s->port = 0;
         lt_error_set(err, LT_EIO, "could not start the HTTP server on \"%s\"", s->listen_spec);
@@ -803,6 +992,9 @@ void http_server_stop(struct http_server *s)
     if (s == NULL || s->daemon == NULL) {
         return;
     }
+    /* Deferred work first: every suspended connection must be resumed
+     * before the daemon stops. */
+    stop_pool(s);
     /* MHD_stop_daemon closes the listening socket we gave it. */
     MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
@@ -817,6 +1009,8 @@ void http_server_free(struct http_server *s)
     }
     http_server_stop(s);
     http_router_free(s->router);
+    pthread_mutex_destroy(&s->pool_mu);
+    pthread_cond_destroy(&s->pool_cond);
     free(s);
 }
 
@@ -934,6 +1128,27 @@ enum lt_code http_reply_json(struct http_request *req, int status, json_t *body)
     text[len] = '\n';
     text[len + 1] = '\0';
     return send_reply(req, status, "application/json; charset=utf-8", text, len + 1);
+}
+
+void http_request_defer(struct http_request *req, http_handler_fn fn, void *arg)
+{
+    if (req->defer_fn != NULL || req->replied || req->in_pool) {
+        BUG("%s %s deferred twice or after its reply", req->method, req->log_path);
+    }
+    req->defer_fn = fn;
+    req->defer_arg = arg;
+}
+
+enum lt_code http_reply_buf(struct http_request *req, int status, const char *content_type,
+                            struct buf *b)
+{
+    char *data = b->data != NULL ? b->data : xstrdup("");
+    size_t len = b->len;
+
+    b->data = NULL;
+    b->len = 0;
+    b->alloc = 0;
+    return send_reply(req, status, content_type, data, len);
 }
 
 enum lt_code http_reply_error(struct http_request *req, const struct lt_error *err)

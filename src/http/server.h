@@ -28,8 +28,11 @@
  *
  * Threads: handlers run on the worker threads, several at a time, and must
  * only share read-only state or lock what they share.  A handler blocks the
- * other connections of its worker while it runs, so long work belongs in a
- * queue of its own.
+ * other connections of its worker while it runs, so work that waits (a
+ * durable write waiting for its commit) is handed to the server's pool of
+ * blocking threads with http_request_defer: the connection is suspended,
+ * the worker goes on serving the others, and the many requests waiting at
+ * once are what lets the store group their commits.
  */
 #ifndef LT_HTTP_SERVER_H
 #define LT_HTTP_SERVER_H
@@ -57,12 +60,13 @@ struct http_config {
      * "[::]:8080"; port 0 picks a free port (http_server_port tells which).
      * Borrowed: http_server_new copies it. */
     const char *listen;
-    unsigned threads;         /* worker threads; 0 = number of CPUs */
-    size_t max_body;          /* request body cap in bytes */
-    unsigned max_connections; /* all clients together */
-    unsigned max_per_ip;      /* connections from one address */
-    unsigned timeout_seconds; /* idle connections are closed after this */
-    size_t connection_memory; /* per-connection buffer: bounds the request line and headers */
+    unsigned threads;          /* worker threads; 0 = number of CPUs */
+    size_t max_body;           /* request body cap in bytes */
+    unsigned max_connections;  /* all clients together */
+    unsigned max_per_ip;       /* connections from one address */
+    unsigned timeout_seconds;  /* idle connections are closed after this */
+    size_t connection_memory;  /* per-connection buffer: bounds the request line and headers */
+    unsigned blocking_threads; /* threads for deferred work (http_request_defer) */
 };
 
 struct http_server;
@@ -77,7 +81,8 @@ struct http_request;
 typedef enum lt_code (*http_handler_fn)(struct http_request *req, void *ctx, struct lt_error *err);
 
 /* Fill cfg with the defaults: 127.0.0.1:8080, CPU count threads, 1 MiB
- * bodies, 1024 connections, 64 per address, 30 s timeout, 32 KiB memory. */
+ * bodies, 1024 connections, 64 per address, 30 s timeout, 16 KiB memory,
+ * 64 blocking threads. */
 void http_config_init(struct http_config *cfg);
 
 /*
@@ -102,8 +107,9 @@ void http_server_route(struct http_server *s, const char *method, const char *pa
  */
 enum lt_code http_server_start(struct http_server *s, struct lt_error *err);
 
-/* Stop accepting, close every connection and join the workers.  Safe to
- * call on a server not started or already stopped. */
+/* Finish the deferred work, stop accepting, close every connection and
+ * join the workers.  Safe to call on a server not started or already
+ * stopped. */
 void http_server_stop(struct http_server *s);
 
 /* Stop if needed and free.  s may be NULL. */
@@ -147,6 +153,16 @@ const char *http_request_client(const struct http_request *req);
 enum lt_code http_request_json(struct http_request *req, json_t **out, struct lt_error *err);
 
 /*
+ * Inside a handler: finish this request on the blocking pool instead.  The
+ * handler calls this, returns LT_OK at once and does not reply; fn(req,
+ * arg, err) then runs on a pool thread and answers like any handler (one
+ * http_reply_* call, or an error code).  Every accessor still works there.
+ * While the server stops, fn runs on the worker instead.  Deferring twice
+ * or after replying is a BUG.
+ */
+void http_request_defer(struct http_request *req, http_handler_fn fn, void *arg);
+
+/*
  * Add a header to the reply sent next ("Location", "Retry-After", ...).
  * Name and value are copied.  At most 8 per request; more is a BUG.
  */
@@ -169,6 +185,14 @@ enum lt_code http_reply_error_status(struct http_request *req, int status,
 /* Reply with text of the given content type (copied), e.g. for /metrics. */
 enum lt_code http_reply_text(struct http_request *req, int status, const char *content_type,
                              const char *text, size_t len);
+
+/*
+ * Reply with the bytes of b (taken: b is left empty, its cap kept), e.g. a
+ * JSON document built as text.  Saves a copy over http_reply_text.
+ */
+struct buf;
+enum lt_code http_reply_buf(struct http_request *req, int status, const char *content_type,
+                            struct buf *b);
 
 /*
  * The inner error object {"code", "message", "detail"?, "hint"?, "field"?}

@@ -53,6 +53,10 @@ start_server "$PORT" --trace http || {
     done_testing
     exit 1
 }
+for _ in $(seq 1 20); do # logged just after the server starts answering
+    grep -q 'listening on' "$TMP/server.log" && break
+    sleep 0.1
+done
 cp "$TMP/server.log" "$TMP/server-start.log"
 main_server=${_pids##* }
 
@@ -414,6 +418,11 @@ if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2
         sleep 0.1
     done
     check_eq "listen on [::1]: healthz answers" 200 "$status"
+    # The line is logged just after the server starts answering: give it a moment.
+    for _ in $(seq 1 20); do
+        grep -q 'listening on' "$TMP/v6.log" && break
+        sleep 0.1
+    done
     check_contains "listen on [::1]: URL in brackets" "listening on http://[::1]:$V6_PORT" \
         "$(cat "$TMP/v6.log")"
     kill -TERM "$v6_server"

@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,48 @@ static enum lt_code h_text(struct http_request *req, void *ctx, struct lt_error 
     http_reply_header(req, "X-Test", "yes");
     http_reply_header(req, "Cache-Control", "max-age=60");
     return http_reply_text(req, 200, "text/plain; charset=utf-8", "hello", 5);
+}
+
+/*
+ * Deferred work: /wait hands its request to the blocking pool, where it
+ * signals "entered" and waits for "gate" before answering, so a test can
+ * hold it there; /wait-fail answers with an error from the pool.
+ */
+static sem_t entered, gate;
+
+static enum lt_code d_wait(struct http_request *req, void *ctx, struct lt_error *err)
+{
+    (void)err;
+    sem_post(&entered);
+    sem_wait(&gate);
+    http_reply_header(req, "X-Pool", "yes");
+    return http_reply_text(req, 200, "text/plain; charset=utf-8", ctx, strlen(ctx));
+}
+
+static enum lt_code d_fail(struct http_request *req, void *ctx, struct lt_error *err)
+{
+    (void)req;
+    (void)ctx;
+    lt_error_set(err, LT_ECONFLICT, "stale in the pool");
+    lt_error_field(err, "If-Match");
+    return LT_ECONFLICT;
+}
+
+static enum lt_code h_wait(struct http_request *req, void *ctx, struct lt_error *err)
+{
+    (void)ctx;
+    (void)err;
+    http_reply_header(req, "X-Worker", "yes");
+    http_request_defer(req, d_wait, "done");
+    return LT_OK;
+}
+
+static enum lt_code h_wait_fail(struct http_request *req, void *ctx, struct lt_error *err)
+{
+    (void)ctx;
+    (void)err;
+    http_request_defer(req, d_fail, NULL);
+    return LT_OK;
 }
 
 /* A tiny client. */
@@ -250,6 +293,8 @@ static struct http_server *start(unsigned threads, const char *listen)
     http_server_route(s, "GET", "/bare", h_bare, NULL);
     http_server_route(s, "GET", "/silent", h_silent, NULL);
     http_server_route(s, "GET", "/text", h_text, NULL);
+    http_server_route(s, "GET", "/wait", h_wait, NULL);
+    http_server_route(s, "GET", "/wait-fail", h_wait_fail, NULL);
     if (http_server_start(s, &err) != LT_OK) {
         fail_msg("%s: %s", err.message, err.detail);
     }
@@ -567,6 +612,61 @@ static void test_slow_client_does_not_block(void **state)
     http_server_free(s);
 }
 
+static void test_deferred_work_frees_the_worker(void **state)
+{
+    /* One worker: while /wait sits on the pool, the worker serves others. */
+    struct http_server *s = start(1, "127.0.0.1:0");
+    uint16_t port = http_server_port(s);
+    const char *wait_req = "GET /wait HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    int waiting = dial(port);
+    struct reply r;
+    json_t *j;
+
+    (void)state;
+    sem_init(&entered, 0, 0);
+    sem_init(&gate, 0, 0);
+    send_all(waiting, wait_req, strlen(wait_req));
+    sem_wait(&entered);
+
+    get(port, "GET", "/echo/other", &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"other\""));
+    reply_release(&r);
+
+    /* Released, it answers with the headers of both threads. */
+    sem_post(&gate);
+    read_reply(waiting, &r);
+    close(waiting);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "done");
+    assert_true(has_header(&r, "X-Worker: yes"));
+    assert_true(has_header(&r, "X-Pool: yes"));
+    assert_true(has_header(&r, "Content-Type: text/plain; charset=utf-8"));
+    reply_release(&r);
+
+    /* An error from the pool is the usual JSON error. */
+    get(port, "GET", "/wait-fail", &r);
+    assert_int_equal(r.status, 409);
+    j = body_json(&r);
+    assert_string_equal(error_member(j, "code"), "conflict");
+    assert_string_equal(error_member(j, "field"), "If-Match");
+    json_decref(j);
+    reply_release(&r);
+
+    /* Stopping with work held on the pool: it finishes first, then the stop. */
+    waiting = dial(port);
+    send_all(waiting, wait_req, strlen(wait_req));
+    sem_wait(&entered);
+    sem_post(&gate);
+    http_server_free(s);
+    read_reply(waiting, &r);
+    close(waiting);
+    assert_int_equal(r.status, 200);
+    reply_release(&r);
+    sem_destroy(&entered);
+    sem_destroy(&gate);
+}
+
 /* A server with small connection limits, for the two tests below. */
 static struct http_server *start_limited(unsigned per_ip, unsigned timeout)
 {
@@ -582,6 +682,8 @@ static struct http_server *start_limited(unsigned per_ip, unsigned timeout)
     s = http_server_new(&cfg, &err);
     assert_non_null(s);
     http_server_route(s, "GET", "/text", h_text, NULL);
+    http_server_route(s, "GET", "/wait", h_wait, NULL);
+    http_server_route(s, "GET", "/wait-fail", h_wait_fail, NULL);
     if (http_server_start(s, &err) != LT_OK) {
         fail_msg("%s: %s", err.message, err.detail);
     }
@@ -778,6 +880,7 @@ int main(void)
         cmocka_unit_test(test_chunked_within_cap),
         cmocka_unit_test(test_handler_errors),
         cmocka_unit_test(test_slow_client_does_not_block),
+        cmocka_unit_test(test_deferred_work_frees_the_worker),
         cmocka_unit_test(test_per_ip_limit),
         cmocka_unit_test(test_idle_timeout),
         cmocka_unit_test(test_port_taken),

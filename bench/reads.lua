@@ -1,0 +1,19 @@
+-- reads.lua - GET a random person per request:
+--   wrk ... -s reads.lua URL -- IDS_FILE [PREFIX]
+-- The requests are formatted once in init, so that wrk spends its time on
+-- I/O; the same script drives lienthong and nginx.
+local reqs = {}
+
+function init(args)
+  local prefix = args[2] or "/api/v1/people/"
+  for line in io.lines(args[1]) do
+    if #line > 0 then
+      reqs[#reqs + 1] = wrk.format("GET", prefix .. line)
+    end
+  end
+  math.randomseed(os.time() + math.floor(os.clock() * 1e6))
+end
+
+function request()
+  return reqs[math.random(#reqs)]
+end
