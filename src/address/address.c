@@ -1060,6 +1060,9 @@ static const char *ambiguity_hint(const struct reading *r)
     if (!one_type) {
         return "give the type (xã, phường, thị trấn)";
     }
+    if (r->prov == NULL) {
+        return "give the province";
+    }
     if (r->dist.n > 0 || r->today) {
         return "write the name with its diacritics";
     }

@@ -1,7 +1,7 @@
 /*
  * cli_init.c - "lienthong init": create a node's data directory.
  *
- *   lienthong init --data DIR --unit CODE
+ *   lienthong init --data DIR --unit CODE [--parent URL]
  *
  * The unit must be in force today (a commune, a province, or VN for the
  * centre).  The directory is built under a temporary name next to DIR and
@@ -10,7 +10,9 @@
  * is empty; a directory that holds a node, or anything else, is refused
  * untouched.  The node's identity (its origin id: the unit code and 32
  * random bits) is recorded in the database, and its log starts with a
- * node.initialised event.
+ * node.initialised event.  The node also gets its Ed25519 key pair: the
+ * secret seed in DIR/node.key (mode 0600), the public key and the parent's
+ * URL, if given, in the sync tables (src/sync/keys.h).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -30,6 +32,9 @@
 #include "core/error.h"
 #include "evlog/evlog.h"
 #include "store/store.h"
+#include "sync/enrol.h"
+#include "sync/keys.h"
+#include "sync/state.h"
 #include "units/units.h"
 #include "core/banned.h"
 
@@ -40,14 +45,16 @@
 #define SUCCESSORS_MAX 8
 
 static const char usage_text[] =
-    "usage: lienthong init --data DIR --unit CODE\n"
+    "usage: lienthong init --data DIR --unit CODE [--parent URL]\n"
     "\n"
     "Create the data directory of a new node for an administrative unit.\n"
     "\n"
     "options:\n"
     "  --data DIR    the directory to create (it may exist if empty)\n"
     "  --unit CODE   a commune code (\"00004\"), a province code (\"01\") or VN\n"
-    "                for the centre; the unit must be in force today\n";
+    "                for the centre; the unit must be in force today\n"
+    "  --parent URL  the parent node's URL (http://HOST:PORT), for nodes below\n"
+    "                the centre; enrol with it later: lienthong enrol --token T\n";
 
 static int fail(const struct lt_error *err)
 {
@@ -189,6 +196,8 @@ struct genesis {
     struct evlog *log;
     const char *origin;
     const char *unit;
+    const char *parent_url;
+    const uint8_t *pk;
     struct event ev;
 };
 
@@ -197,6 +206,13 @@ static enum lt_code write_identity(struct store_conn *c, void *arg, struct lt_er
     const struct genesis *g = arg;
 
     return evlog_init_node(c, g->origin, g->unit, err);
+}
+
+static enum lt_code write_sync_identity(struct store_conn *c, void *arg, struct lt_error *err)
+{
+    const struct genesis *g = arg;
+
+    return sync_self_create(c, g->pk, g->parent_url, err);
 }
 
 static enum lt_code write_genesis(struct store_conn *c, void *arg, struct lt_error *err)
@@ -208,13 +224,14 @@ static enum lt_code write_genesis(struct store_conn *c, void *arg, struct lt_err
 
 /* Build the node in dir (a fresh temporary directory). */
 static enum lt_code build_node(const char *dir, const struct units *u, const struct unit *unit,
-                               const char *origin, int *version, struct event *first,
-                               struct lt_error *err)
+                               const char *origin, const char *parent_url, int *version,
+                               struct event *first, uint8_t pk[SYNC_PK_BYTES], struct lt_error *err)
 {
     const struct unit *province = unit_province(u, unit);
     struct store_options o;
     struct store *s = NULL;
-    struct genesis g = { .origin = origin, .unit = unit->code };
+    struct genesis g = { .origin = origin, .unit = unit->code, .parent_url = parent_url, .pk = pk };
+    struct sync_key key = { { 0 }, { 0 } };
     json_t *body;
     enum lt_code rc;
 
@@ -227,6 +244,14 @@ static enum lt_code build_node(const char *dir, const struct units *u, const str
     }
     *version = store_schema_version(s);
     rc = store_write(s, write_identity, &g, err);
+    if (rc == LT_OK) {
+        rc = sync_key_create(dir, &key, err);
+        memcpy(pk, key.pk, SYNC_PK_BYTES);
+        sync_key_wipe(&key); /* the secret lives in the key file only */
+    }
+    if (rc == LT_OK) {
+        rc = store_write(s, write_sync_identity, &g, err);
+    }
     if (rc == LT_OK) {
         rc = evlog_open(s, &g.log, err);
     }
@@ -282,8 +307,9 @@ static enum lt_code make_temp(const char *dir, const char *code, char *parent, s
 
 /* Build the node under tmp and move it to dir; on failure tmp goes. */
 static enum lt_code make_node(const char *dir, const char *tmp, const char *parent,
-                              const struct units *u, const struct unit *unit, char *origin,
-                              size_t ocap, int *version, struct event *first, struct lt_error *err)
+                              const struct units *u, const struct unit *unit, const char *url,
+                              char *origin, size_t ocap, int *version, struct event *first,
+                              uint8_t pk[SYNC_PK_BYTES], struct lt_error *err)
 {
     uint8_t rnd[4];
     enum lt_code rc = LT_OK;
@@ -294,7 +320,7 @@ static enum lt_code make_node(const char *dir, const char *tmp, const char *pare
     }
     randombytes_buf(rnd, sizeof(rnd));
     snprintf(origin, ocap, "%s-%02x%02x%02x%02x", unit->code, rnd[0], rnd[1], rnd[2], rnd[3]);
-    rc = build_node(tmp, u, unit, origin, version, first, err);
+    rc = build_node(tmp, u, unit, origin, url, version, first, pk, err);
     if (rc != LT_OK) {
         goto out;
     }
@@ -312,13 +338,15 @@ out:
     return rc;
 }
 
-static int init_node(const char *dir, const char *code)
+static int init_node(const char *dir, const char *code, const char *url)
 {
     const struct units *u = units_builtin();
     const struct unit *unit = units_find(u, code, date_today());
     char parent[PATH_MAX], tmp[PATH_MAX + NAME_MAX + 32], origin[EVLOG_ORIGIN_MAX];
     struct event first;
     struct lt_error err;
+    uint8_t pk[SYNC_PK_BYTES];
+    char pk_hex[SYNC_PK_HEX];
     int version = 0;
 
     if (unit == NULL) {
@@ -330,12 +358,23 @@ static int init_node(const char *dir, const char *code)
                      code);
         return fail(&err);
     }
-    if (check_target(dir, &err) != LT_OK ||
-        make_temp(dir, code, parent, sizeof(parent), tmp, sizeof(tmp), &err) != LT_OK ||
-        make_node(dir, tmp, parent, u, unit, origin, sizeof(origin), &version, &first, &err) !=
-            LT_OK) {
+    if (url != NULL && unit->level == UNIT_NATION) {
+        lt_error_set(&err, LT_EINVAL, "the centre (VN) has no parent");
+        lt_error_hint(&err, "leave out --parent for the centre");
         return fail(&err);
     }
+    if (url != NULL && !sync_url_ok(url)) {
+        lt_error_set(&err, LT_EINVAL, "--parent must be an http:// or https:// URL, got \"%.80s\"",
+                     url);
+        return fail(&err);
+    }
+    if (check_target(dir, &err) != LT_OK ||
+        make_temp(dir, code, parent, sizeof(parent), tmp, sizeof(tmp), &err) != LT_OK ||
+        make_node(dir, tmp, parent, u, unit, url, origin, sizeof(origin), &version, &first, pk,
+                  &err) != LT_OK) {
+        return fail(&err);
+    }
+    sync_hex(pk, sizeof(pk), pk_hex);
 
     printf("created node %s for %s (%s, %s)\n", origin, unit->name, unit->code,
            unit_level_name(unit->level));
@@ -343,6 +382,13 @@ static int init_node(const char *dir, const char *code)
     printf("  database        %s/%s (schema version %d)\n", dir, STORE_DB_NAME, version);
     printf("  first event     position %lld: %s %s\n", (long long)first.pos, first.type,
            first.entity);
+    printf("  public key      %s (secret in %s/%s)\n", pk_hex, dir, SYNC_KEY_FILE);
+    if (url != NULL) {
+        printf("  parent          %s\n", url);
+        printf("next: get a token on the parent (lienthong enrol --child-unit %s), then\n"
+               "      lienthong enrol --data %s --token TOKEN\n",
+               unit->code, dir);
+    }
     printf("next: lienthong serve --data %s\n", dir);
     return EXIT_OK;
 }
@@ -352,20 +398,24 @@ int cmd_init(int argc, char **argv)
     static const struct option longopts[] = {
         { "data", required_argument, NULL, 'd' },
         { "unit", required_argument, NULL, 'u' },
+        { "parent", required_argument, NULL, 'p' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    const char *dir = NULL, *code = NULL;
+    const char *dir = NULL, *code = NULL, *url = NULL;
     int c;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "d:u:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "d:u:p:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'd':
             dir = optarg;
             break;
         case 'u':
             code = optarg;
+            break;
+        case 'p':
+            url = optarg;
             break;
         case 'h':
             fputs(usage_text, stdout);
@@ -379,5 +429,5 @@ int cmd_init(int argc, char **argv)
         fputs(usage_text, stderr);
         return EXIT_USAGE;
     }
-    return init_node(dir, code);
+    return init_node(dir, code, url);
 }

@@ -6,7 +6,9 @@
  *
  * Without --data it serves what needs no storage: the units register and
  * address conversion.  With --data it opens the node made by "lienthong
- * init" and serves its registries as well.
+ * init" and serves its registries as well, and takes its place in the tree
+ * (src/sync/sync.h): it pushes its log to its parent once enrolled and
+ * receives its children's pushes.
  *
  * The main thread blocks SIGINT and SIGTERM before any worker thread
  * exists (threads inherit the mask), starts the server, then waits in
@@ -18,7 +20,9 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <sys/prctl.h>
 #include <signal.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +36,7 @@
 #include "http/server.h"
 #include "registry/registry.h"
 #include "store/store.h"
+#include "sync/sync.h"
 #include "units/units.h"
 #include "core/banned.h"
 
@@ -50,7 +55,13 @@ static const char usage_text[] =
     "  --max-body BYTES     largest request body, e.g. 1048576, 512K or 4M\n"
     "                       (default 1M)\n"
     "  --log-level LEVEL    debug, info, notice, warning or error (default notice)\n"
-    "  --trace SPEC         trace components at debug level, e.g. http,-units\n";
+    "  --trace SPEC         trace components at debug level, e.g. http,-units\n"
+    "  --sync-heartbeat S   push an empty batch to the parent after S idle\n"
+    "                       seconds (default 10)\n"
+    "  --silent-after S     flag a child silent after S seconds without\n"
+    "                       contact (default 60)\n"
+    "  --sync-retry-max S   wait at most S seconds between retries to reach\n"
+    "                       the parent (default 30)\n";
 
 static int usage_error(struct lt_error *err)
 {
@@ -89,6 +100,22 @@ bad:
     return LT_EINVAL;
 }
 
+/* Seconds, with a fraction, from 0.05 to a day, into milliseconds. */
+static enum lt_code parse_seconds(const char *opt, const char *s, int *ms, struct lt_error *err)
+{
+    char *end;
+    double v;
+
+    errno = 0;
+    v = strtod(s, &end);
+    if (end == s || *end != '\0' || errno != 0 || !(v >= 0.05 && v <= 86400)) {
+        return lt_error_set(err, LT_EINVAL, "%s must be seconds from 0.05 to 86400, got \"%s\"",
+                            opt, s);
+    }
+    *ms = (int)(v * 1000);
+    return LT_OK;
+}
+
 static enum lt_code parse_threads(const char *s, unsigned *out, struct lt_error *err)
 {
     char *end;
@@ -104,7 +131,8 @@ static enum lt_code parse_threads(const char *s, unsigned *out, struct lt_error 
 }
 
 /* Options into cfg and *data_dir; returns -1 to go on, else the exit status. */
-static int parse_options(int argc, char **argv, struct http_config *cfg, const char **data_dir)
+static int parse_options(int argc, char **argv, struct http_config *cfg, const char **data_dir,
+                         struct sync_options *so)
 {
     static const struct option longopts[] = {
         { "data", required_argument, NULL, 'd' },
@@ -113,6 +141,10 @@ static int parse_options(int argc, char **argv, struct http_config *cfg, const c
         { "max-body", required_argument, NULL, 'b' },
         { "log-level", required_argument, NULL, 'L' },
         { "trace", required_argument, NULL, 'T' },
+        { "sync-heartbeat", required_argument, NULL, 'H' },
+        { "silent-after", required_argument, NULL, 'S' },
+        { "sync-retry-max", required_argument, NULL, 'R' },
+        { "exit-with-parent", no_argument, NULL, 'P' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -150,6 +182,27 @@ static int parse_options(int argc, char **argv, struct http_config *cfg, const c
                 return usage_error(&err);
             }
             break;
+        case 'H':
+            if (parse_seconds("--sync-heartbeat", optarg, &so->heartbeat_ms, &err) != LT_OK) {
+                return usage_error(&err);
+            }
+            break;
+        case 'S':
+            if (parse_seconds("--silent-after", optarg, &so->silent_after_ms, &err) != LT_OK) {
+                return usage_error(&err);
+            }
+            break;
+        case 'R':
+            if (parse_seconds("--sync-retry-max", optarg, &so->retry_max_ms, &err) != LT_OK) {
+                return usage_error(&err);
+            }
+            break;
+        case 'P':
+            /* Run under "lienthong up": end with it, even if it is killed. */
+            if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() == 1) {
+                return EXIT_FAILED;
+            }
+            break;
         case 'h':
             fputs(usage_text, stdout);
             return EXIT_OK;
@@ -177,6 +230,19 @@ static int wait_for_stop(const sigset_t *set)
     return sig;
 }
 
+/* Sync for the node; a node made before nodes had keys serves without it. */
+static enum lt_code start_sync(struct node *node, const char *dir, const struct sync_options *o,
+                               struct sync **out, struct lt_error *err)
+{
+    enum lt_code rc = sync_new(node, dir, o, out, err);
+
+    if (rc == LT_ENOTFOUND) {
+        log_warning("serve", "sync is off: %s", err->message);
+        return LT_OK;
+    }
+    return rc;
+}
+
 int cmd_serve(int argc, char **argv)
 {
     struct http_config cfg;
@@ -184,13 +250,16 @@ int cmd_serve(int argc, char **argv)
     struct http_server *server = NULL;
     struct address_converter *conv = NULL;
     struct node *node = NULL;
+    struct sync *sync = NULL;
+    struct sync_options sync_opt;
     const char *data_dir = NULL;
     const struct units *u;
     sigset_t set;
     int status, sig;
 
     http_config_init(&cfg);
-    status = parse_options(argc, argv, &cfg, &data_dir);
+    sync_options_default(&sync_opt);
+    status = parse_options(argc, argv, &cfg, &data_dir, &sync_opt);
     if (status >= 0) {
         return status;
     }
@@ -225,6 +294,14 @@ int cmd_serve(int argc, char **argv)
     api_address_register(server, conv);
     if (node != NULL) {
         api_registry_register(server, node);
+        if (start_sync(node, data_dir, &sync_opt, &sync, &err) != LT_OK) {
+            lt_error_print(&err, stderr);
+            status = EXIT_FAILED;
+            goto out;
+        }
+        if (sync != NULL) {
+            sync_register(sync, server);
+        }
     }
 
     if (http_server_start(server, &err) != LT_OK) {
@@ -235,15 +312,23 @@ int cmd_serve(int argc, char **argv)
     log_notice("serve", "listening on %s (%zu units, body cap %zu bytes%s%s)",
                http_server_url(server), units_count(u), http_server_max_body(server),
                node != NULL ? ", node " : "", node != NULL ? data_dir : "");
+    if (sync != NULL && sync_start(sync, &err) != LT_OK) {
+        lt_error_print(&err, stderr);
+        http_server_stop(server);
+        status = EXIT_FAILED;
+        goto out;
+    }
 
     sig = wait_for_stop(&set);
     log_notice("serve", "stopping on %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    sync_stop(sync);
     http_server_stop(server);
     log_notice("serve", "stopped");
     status = EXIT_OK;
 
 out:
     http_server_free(server);
+    sync_free(sync);
     node_close(node);
     address_converter_free(conv);
     return status;

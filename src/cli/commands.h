@@ -19,5 +19,9 @@ int cmd_serve(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
+int cmd_enrol(int argc, char **argv);
+int cmd_up(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 #endif

@@ -25,6 +25,10 @@ static const struct command {
     { "serve", cmd_serve, "run the HTTP API of a node" },
     { "gen", cmd_gen, "write realistic synthetic registry data" },
     { "log", cmd_log, "list and verify a node's event log" },
+    { "enrol", cmd_enrol, "enrol a child node with its parent (one-time token)" },
+    { "up", cmd_up, "run a local tree of nodes (centre, provinces, communes)" },
+    { "import", cmd_import, "load CSV or NDJSON records into a registry" },
+    { "export", cmd_export, "write a registry's records as CSV or NDJSON" },
 };
 
 static void usage(FILE *out)

@@ -140,6 +140,16 @@ enum lt_code evlog_append(struct evlog *log, struct store_conn *c, struct event 
                           int64_t *current, struct lt_error *err);
 
 /*
+ * evlog_append for a body the caller made itself by dumping a JSON value
+ * (json_dumps of a record it validated, as the registries do): the same
+ * checks and writes, but the body is not parsed again to prove it is JSON,
+ * which was most of an append's cost in a bulk import.  Its size and its
+ * presence are still checked.  Never pass text that came from outside.
+ */
+enum lt_code evlog_append_trusted(struct evlog *log, struct store_conn *c, struct event *ev,
+                                  int64_t *current, struct lt_error *err);
+
+/*
  * Inside a write: apply an event from another node as it is (origin, seq,
  * hlc, hashes and signature kept); sets pos and version, and moves this
  * node's clock past ev->hlc.  Returns LT_OK and sets *applied false if

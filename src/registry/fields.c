@@ -278,6 +278,36 @@ static enum lt_code check_code(const struct vctx *v, enum fcheck check, const ch
     BUG("unknown field check %d", (int)check);
 }
 
+/*
+ * True if valid UTF-8 text is surely NFC without asking utf8proc: every
+ * code point is below U+0300 or a precomposed letter of U+1E00..U+1EFF
+ * (where Vietnamese lives).  No normalisation changes such code points and
+ * none of them combines with the one before, so a string of them is NFC
+ * (tests/unit/registry/test_fields.c checks every pair).  Anything else,
+ * a combining mark above all, goes through utf8proc.  Most names pass, and
+ * utf8proc allocated and decomposed every one of them: a third of an
+ * import's validation.
+ */
+bool text_is_nfc(const char *text, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)text;
+
+    for (size_t i = 0; i < len;) {
+        unsigned char c = s[i];
+
+        if (c < 0x80) {
+            i++;
+        } else if (c >= 0xC2 && c <= 0xCB) {
+            i += 2; /* U+0080..U+02FF */
+        } else if (c == 0xE1 && i + 1 < len && s[i + 1] >= 0xB8 && s[i + 1] <= 0xBB) {
+            i += 3; /* U+1E00..U+1EFF */
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Number of code points in valid UTF-8. */
 static size_t utf8_chars(const char *s, size_t len)
 {
@@ -321,6 +351,13 @@ static enum lt_code canonical_text(const struct field *f, const json_t *j, const
         len--;
     }
     if (len == 0) {
+        return LT_OK;
+    }
+    if (text_is_nfc(s, len)) {
+        if (utf8_chars(s, len) > (size_t)f->max) {
+            return field_error(err, path, "longer than %d characters", f->max);
+        }
+        *out = json_stringn_nocheck(s, len);
         return LT_OK;
     }
     buf_init(&b, TEXT_MAX_BYTES * 2);
@@ -372,9 +409,11 @@ static enum lt_code value_enum(const struct field *f, const json_t *j, const cha
     s = json_string_value(j);
     for (const char *const *p = f->values; *p; p++) {
         if (strcmp(s, *p) == 0) {
-            *out = json_string(*p);
+            *out = json_string_nocheck(*p);
             return LT_OK;
         }
+    }
+    for (const char *const *p = f->values; *p; p++) {
         used += (size_t)snprintf(list + used, used < sizeof(list) ? sizeof(list) - used : 0, "%s%s",
                                  p == f->values ? "" : ", ", *p);
         if (used >= sizeof(list)) {
@@ -400,7 +439,7 @@ static enum lt_code value_date(const struct vctx *v, const struct field *f, cons
     if ((f->flags & F_PAST) && d > v->today) {
         return field_error(err, path, "%s is in the future", json_string_value(j));
     }
-    *out = json_string(json_string_value(j));
+    *out = json_stringn_nocheck(json_string_value(j), json_string_length(j));
     return LT_OK;
 }
 
@@ -563,13 +602,14 @@ static const struct field *find_field(const struct field *fields, const char *na
     return NULL;
 }
 
-static void join_path(char *out, size_t cap, const char *path, const char *name)
+/* The path of a field: its name at the top (no copy), "path.name" below, in buf. */
+static const char *join_path(char *buf, size_t cap, const char *path, const char *name)
 {
     if (path == NULL || path[0] == '\0') {
-        snprintf(out, cap, "%s", name);
-    } else {
-        snprintf(out, cap, "%s.%s", path, name);
+        return name;
     }
+    snprintf(buf, cap, "%s.%s", path, name);
+    return buf;
 }
 
 static enum lt_code refuse_unknown(const struct field *fields, const json_t *in, const char *path,
@@ -586,8 +626,7 @@ static enum lt_code refuse_unknown(const struct field *fields, const json_t *in,
         if (find_field(fields, k) != NULL) {
             continue;
         }
-        join_path(p, sizeof(p), path, k);
-        field_error(err, p, "unknown field");
+        field_error(err, join_path(p, sizeof(p), path, k), "unknown field");
         used = (size_t)snprintf(list, sizeof(list), "known fields:");
         for (const struct field *f = fields; f->name && used < sizeof(list); f++) {
             used += (size_t)snprintf(list + used, sizeof(list) - used, " %s", f->name);
@@ -617,11 +656,11 @@ enum lt_code fields_validate(const struct vctx *v, const struct field *fields, c
     }
     for (const struct field *f = fields; f->name; f++) {
         const json_t *j = json_object_get(in, f->name);
+        const char *fp = join_path(p, sizeof(p), path, f->name);
         json_t *val = NULL;
 
-        join_path(p, sizeof(p), path, f->name);
         if (j != NULL && !json_is_null(j)) {
-            rc = field_value(v, f, j, p, &val, err);
+            rc = field_value(v, f, j, fp, &val, err);
             if (rc != LT_OK) {
                 return rc;
             }
@@ -631,11 +670,12 @@ enum lt_code fields_validate(const struct vctx *v, const struct field *fields, c
         }
         if (val == NULL) {
             if (f->flags & F_REQUIRED) {
-                return field_error(err, p, "missing (required)");
+                return field_error(err, fp, "missing (required)");
             }
             continue;
         }
-        json_object_set_new(out, f->name, val);
+        /* the table's names are distinct and valid UTF-8: no check needed */
+        json_object_set_new_nocheck(out, f->name, val);
     }
     return LT_OK;
 }
@@ -675,4 +715,165 @@ void facts_set_unit(const struct vctx *v, struct facts *f, const char *unit)
 
     copy_fact(f->unit, sizeof(f->unit), unit);
     copy_fact(f->province, sizeof(f->province), p ? p->code : "");
+}
+
+/* A JSON string as jansson dumps it without JSON_ENSURE_ASCII or JSON_ESCAPE_SLASH. */
+static enum lt_code dump_string(struct buf *b, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    enum lt_code rc = buf_append_char(b, '"');
+    size_t run = 0; /* bytes copied as they are, pending */
+
+    for (size_t i = 0; rc == LT_OK && i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char esc[7] = { '\\', 0 };
+        size_t n = 2;
+
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            run++;
+            continue;
+        }
+        rc = buf_append(b, s + i - run, run);
+        run = 0;
+        switch (c) {
+        case '"':
+        case '\\':
+            esc[1] = (char)c;
+            break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
+        default:
+            memcpy(esc + 1, "u00", 3);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            n = 6;
+            break;
+        }
+        if (rc == LT_OK) {
+            rc = buf_append(b, esc, n);
+        }
+    }
+    if (rc == LT_OK) {
+        rc = buf_append(b, s + len - run, run);
+    }
+    return rc == LT_OK ? buf_append_char(b, '"') : rc;
+}
+
+/* A real as jansson dumps it with JSON_REAL_PRECISION(15): "%.15g", ".0" if bare, short exponent.
+ */
+static enum lt_code dump_real(struct buf *b, double x)
+{
+    char s[40];
+    int n = snprintf(s, sizeof(s), "%.15g", x);
+    char *e;
+
+    if (n < 0 || (size_t)n >= sizeof(s) - 3) {
+        return LT_EINVAL;
+    }
+    if (strchr(s, '.') == NULL && strchr(s, 'e') == NULL) {
+        memcpy(s + n, ".0", 3);
+        n += 2;
+    }
+    e = strchr(s, 'e');
+    if (e != NULL) {
+        char *start = e + 1, *end;
+
+        if (*start == '-') {
+            start++;
+        }
+        end = e + 2; /* past the sign */
+        while (*end == '0') {
+            end++;
+        }
+        if (end != start) {
+            memmove(start, end, strlen(end) + 1);
+            n = (int)strlen(s);
+        }
+    }
+    return buf_append(b, s, (size_t)n);
+}
+
+static enum lt_code dump_value(struct buf *b, const json_t *v)
+{
+    enum lt_code rc = LT_OK;
+    const char *key;
+    json_t *item;
+    size_t i;
+    char num[32];
+
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        return dump_string(b, json_string_value(v), json_string_length(v));
+    case JSON_INTEGER:
+        return buf_append(
+            b, num, (size_t)snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v)));
+    case JSON_REAL:
+        return dump_real(b, json_real_value(v));
+    case JSON_OBJECT:
+        rc = buf_append_char(b, '{');
+        i = 0;
+        json_object_foreach((json_t *)v, key, item)
+        {
+            if (rc == LT_OK && i++ > 0) {
+                rc = buf_append_char(b, ',');
+            }
+            if (rc == LT_OK) {
+                rc = dump_string(b, key, strlen(key));
+            }
+            if (rc == LT_OK) {
+                rc = buf_append_char(b, ':');
+            }
+            if (rc == LT_OK) {
+                rc = dump_value(b, item);
+            }
+        }
+        return rc == LT_OK ? buf_append_char(b, '}') : rc;
+    case JSON_ARRAY:
+        rc = buf_append_char(b, '[');
+        json_array_foreach(v, i, item)
+        {
+            if (rc == LT_OK && i > 0) {
+                rc = buf_append_char(b, ',');
+            }
+            if (rc == LT_OK) {
+                rc = dump_value(b, item);
+            }
+        }
+        return rc == LT_OK ? buf_append_char(b, ']') : rc;
+    case JSON_TRUE:
+    case JSON_FALSE:
+    case JSON_NULL:
+        break;
+    }
+    return LT_EINVAL;
+}
+
+enum lt_code canon_dump(const json_t *rec, size_t cap, char **out, size_t *len)
+{
+    struct buf b;
+    enum lt_code rc;
+
+    *out = NULL;
+    buf_init(&b, cap);
+    rc = dump_value(&b, rec);
+    if (rc != LT_OK) {
+        buf_release(&b);
+        return rc;
+    }
+    *len = b.len;
+    *out = b.data != NULL ? b.data : xstrdup("");
+    return LT_OK;
 }

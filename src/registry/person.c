@@ -80,7 +80,9 @@ static enum lt_code check_parent(struct store_conn *c, const struct facts *f, co
         return err->code;
     }
     if (step == STORE_DONE) {
-        return field_error(err, field, "no person \"%s\" in the people registry", id);
+        field_error(err, field, "no person \"%s\" in the people registry", id);
+        err->code = LT_ENOTFOUND; /* see check_db in kinds.h */
+        return LT_ENOTFOUND;
     }
     p_female = store_col_int(st, 0) != 0;
     p_birth = (int32_t)store_col_int(st, 1);
@@ -122,13 +124,14 @@ static enum lt_code project(struct store_conn *c, const struct facts *f, int64_t
     if (rc != LT_OK) {
         return rc;
     }
-    store_bind_text(st, 1, f->key);
-    store_bind_text(st, 2, f->fold);
+    /* facts and text outlive the statement's step: no copies */
+    store_bind_text_static(st, 1, f->key, strlen(f->key));
+    store_bind_text_static(st, 2, f->fold, strlen(f->fold));
     store_bind_int(st, 3, f->birth_year);
     store_bind_int(st, 4, f->birth_date);
     store_bind_int(st, 5, f->female ? 1 : 0);
     store_bind_int(st, 6, version);
-    store_bind_text(st, 7, text);
+    store_bind_text_static(st, 7, text, strlen(text));
     return db_exec(st, err);
 }
 

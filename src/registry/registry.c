@@ -46,7 +46,8 @@ static enum lt_code db_require(struct store_conn *c, const char *sql, const char
     if (step == STORE_DONE) {
         field_error(err, field, "no %s \"%s\" in the %s registry", what, key, registry);
         lt_error_hint(err, "register the %s first", what);
-        return LT_EINVAL;
+        err->code = LT_ENOTFOUND; /* see check_db in kinds.h */
+        return LT_ENOTFOUND;
     }
     return LT_OK;
 }

@@ -144,6 +144,8 @@ enum lt_code registry_write(struct node *n, const struct registry_change *ch, in
 struct registry_result {
     enum lt_code code; /* LT_OK: written */
     int64_t version;   /* the new version; with LT_ECONFLICT the current one */
+    bool retry;        /* refused (LT_EINVAL) only for a record it refers to that is not
+                        * there: it may pass once that record is written */
     struct lt_error err;
 };
 
@@ -171,6 +173,63 @@ enum lt_code registry_write_batch(struct node *n, const struct registry_change *
                                   size_t count, bool all_or_nothing,
                                   struct registry_result *results, size_t *written,
                                   struct lt_error *err);
+
+/*
+ * A stream of batches, for bulk writing (import).  Each batch is validated
+ * in the calling thread by registry_stream_push and written by the store's
+ * writer thread while the caller reads and validates the next one, so an
+ * import runs on two cores.  Batches are written in the order pushed, so a
+ * change may refer to one pushed before it.
+ *
+ * Without all_or_nothing batches are written as they come and committed
+ * every few seconds or couple of hundred thousand changes (one fsync for
+ * many batches; the store's writer is held by the stream meanwhile); a
+ * refused change writes nothing and the rest go on, as in
+ * registry_write_batch.  With all_or_nothing the whole stream is one
+ * transaction, and the store's writer is held by it (other writes wait)
+ * until registry_stream_finish: every change is still tried, so that each
+ * refusal is reported, and if any was refused finish rolls everything
+ * back.  A change refused with retry set (a record it refers to is
+ * missing) does not count: the caller may push it again later in the
+ * stream, or finish with commit false.
+ */
+struct registry_stream;
+
+enum lt_code registry_stream_open(struct node *n, bool all_or_nothing, struct registry_stream **out,
+                                  struct lt_error *err);
+
+/*
+ * Validate changes[0..count) (count at most REGISTRY_BATCH_MAX) and queue
+ * them for writing; return without waiting for the writer.  The records
+ * may be freed on return; results (count of them) must stay valid until
+ * registry_stream_reap hands tag back, and are filled by then.  LT_ETOOBIG
+ * for too many changes; LT_EIO (nothing queued) once a write of the stream
+ * failed in the store.
+ */
+enum lt_code registry_stream_push(struct registry_stream *s, const struct registry_change *changes,
+                                  size_t count, struct registry_result *results, void *tag,
+                                  struct lt_error *err);
+
+/*
+ * Wait for the oldest batch pushed and not yet reaped to be written and
+ * hand back its tag: its refusals are final; LT_OK means written in the
+ * stream's open transaction, and committed unless finish says otherwise
+ * (with all_or_nothing: if anything was refused; without it: only if a
+ * commit fails, which fails the stream).  false when no batch is waiting.
+ */
+bool registry_stream_reap(struct registry_stream *s, void **tag);
+
+/*
+ * End the stream: wait for the writer, commit what is left (with
+ * all_or_nothing: commit all, or roll all back if a change was refused or
+ * if commit is false, as when the caller refused input of its own), and
+ * free s.  Reap the batches still waiting before.  *written (may be NULL)
+ * counts the changes committed over the stream's life.  LT_OK, LT_EINVAL
+ * when all_or_nothing rolled back, or the store's error (LT_EIO) when a
+ * write of the stream failed.
+ */
+enum lt_code registry_stream_finish(struct registry_stream *s, bool commit, int64_t *written,
+                                    struct lt_error *err);
 
 /*
  * Validate a record without writing: the checks that need no database

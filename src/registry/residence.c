@@ -63,8 +63,9 @@ static enum lt_code check_household(struct store_conn *c, const struct facts *f,
         return err->code;
     }
     if (step == STORE_DONE) {
-        return field_error(err, "household_id", "no household \"%s\" in the registry",
-                           f->household);
+        field_error(err, "household_id", "no household \"%s\" in the registry", f->household);
+        err->code = LT_ENOTFOUND; /* see check_db in kinds.h */
+        return LT_ENOTFOUND;
     }
     if (strcmp(store_col_text(st, 1), f->unit) != 0) {
         return field_error(err, "unit", "\"%s\" is not the unit \"%s\" of household \"%s\"",

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "registry/schema.h"
+#include "sync/schema.h"
 #include "core/banned.h"
 
 /*
@@ -82,6 +83,7 @@ static const char evlog_v1_sql[] = "CREATE TABLE node ("
 static const struct migration steps[] = {
     { "event log", evlog_v1_sql },
     { "registries", registry_schema_sql },
+    { "sync", sync_schema_sql },
 };
 
 const struct migration *migrations_builtin(size_t *n)

@@ -51,11 +51,14 @@
 #define APPLICATION_ID    0x4c544e47         /* "LTNG" in the file header */
 #define SQL_QUOTE_MAX     160                /* bytes of SQL quoted in an error detail */
 #define PAGE_SIZE         "8192"             /* for new files, see set_wal */
+#define RECENT_SLOTS      32                 /* see store_conn.recent */
 
 struct store_stmt {
     sqlite3_stmt *st;
     struct store_conn *conn;
     char *sql;
+    size_t len;      /* of sql */
+    const char *ptr; /* the caller's text it was last prepared from (see recent) */
     uint32_t hash;
     int bind_rc; /* first failed binding since store_prepare */
     int bind_index;
@@ -89,6 +92,13 @@ struct store_conn {
     bool poisoned;    /* see store_poison */
     bool in_callback; /* the authorizer refuses transaction control */
     bool writer;
+    /*
+     * The statements last prepared, by the address of the caller's SQL
+     * text: most texts are constants, so the next prepare of the same one
+     * skips hashing it.  A hit is still compared in full (a text built in a
+     * reused buffer has the same address and other words).
+     */
+    struct store_stmt *recent[RECENT_SLOTS];
 };
 
 struct write_req {
@@ -1021,23 +1031,42 @@ static void cache_grow(struct store_conn *c)
     c->nbuckets = n;
 }
 
+static size_t recent_slot(const char *sql)
+{
+    return ((uintptr_t)sql >> 4) % RECENT_SLOTS;
+}
+
+/* Hand out a cached statement, reset and unbound. */
+static enum lt_code reuse(struct store_conn *c, struct store_stmt *st, const char *sql,
+                          struct store_stmt **out)
+{
+    sqlite3_reset(st->st);
+    sqlite3_clear_bindings(st->st);
+    st->bind_rc = SQLITE_OK;
+    st->ptr = sql;
+    c->recent[recent_slot(sql)] = st;
+    *out = st;
+    return LT_OK;
+}
+
 enum lt_code store_prepare(struct store_conn *c, const char *sql, struct store_stmt **out,
                            struct lt_error *err)
 {
-    size_t len = strlen(sql);
-    uint32_t h = sql_hash(sql, len);
-    struct store_stmt *st;
+    struct store_stmt *st = c->recent[recent_slot(sql)];
+    size_t len;
+    uint32_t h;
     sqlite3_stmt *raw = NULL;
     const char *tail = NULL;
     int rc;
 
+    if (st != NULL && st->ptr == sql && memcmp(st->sql, sql, st->len + 1) == 0) {
+        return reuse(c, st, sql, out);
+    }
+    len = strlen(sql);
+    h = sql_hash(sql, len);
     for (st = c->buckets[h & (c->nbuckets - 1)]; st != NULL; st = st->next) {
         if (st->hash == h && memcmp(st->sql, sql, len + 1) == 0) {
-            sqlite3_reset(st->st);
-            sqlite3_clear_bindings(st->st);
-            st->bind_rc = SQLITE_OK;
-            *out = st;
-            return LT_OK;
+            return reuse(c, st, sql, out);
         }
     }
 
@@ -1064,7 +1093,10 @@ enum lt_code store_prepare(struct store_conn *c, const char *sql, struct store_s
     st->st = raw;
     st->conn = c;
     st->sql = xstrndup(sql, len);
+    st->len = len;
+    st->ptr = sql;
     st->hash = h;
+    c->recent[recent_slot(sql)] = st;
     st->next = c->buckets[h & (c->nbuckets - 1)];
     c->buckets[h & (c->nbuckets - 1)] = st;
     if (++c->nstmts > c->nbuckets) {
@@ -1098,6 +1130,24 @@ void store_bind_textn(struct store_stmt *st, int i, const char *s, size_t len)
         return;
     }
     bind_check(st, i, sqlite3_bind_text64(st->st, i, s, len, SQLITE_TRANSIENT, SQLITE_UTF8));
+}
+
+void store_bind_text_static(struct store_stmt *st, int i, const char *s, size_t len)
+{
+    if (s == NULL) {
+        bind_check(st, i, sqlite3_bind_null(st->st, i));
+        return;
+    }
+    bind_check(st, i, sqlite3_bind_text64(st->st, i, s, len, SQLITE_STATIC, SQLITE_UTF8));
+}
+
+void store_bind_blob_static(struct store_stmt *st, int i, const void *p, size_t len)
+{
+    if (p == NULL) {
+        bind_check(st, i, sqlite3_bind_null(st->st, i));
+        return;
+    }
+    bind_check(st, i, sqlite3_bind_blob64(st->st, i, p, len, SQLITE_STATIC));
 }
 
 void store_bind_int(struct store_stmt *st, int i, int64_t v)

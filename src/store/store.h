@@ -169,6 +169,14 @@ enum lt_code store_prepare(struct store_conn *c, const char *sql, struct store_s
  */
 void store_bind_text(struct store_stmt *st, int i, const char *s);
 void store_bind_textn(struct store_stmt *st, int i, const char *s, size_t len);
+
+/*
+ * Bind without copying: s (len bytes) must stay as it is until the
+ * statement has been stepped and reset (store_exec_stmt does both), as the
+ * hot paths of a write have their data in hand.  A NULL is bound as NULL.
+ */
+void store_bind_text_static(struct store_stmt *st, int i, const char *s, size_t len);
+void store_bind_blob_static(struct store_stmt *st, int i, const void *p, size_t len);
 void store_bind_int(struct store_stmt *st, int i, int64_t v);
 void store_bind_real(struct store_stmt *st, int i, double v);
 void store_bind_blob(struct store_stmt *st, int i, const void *p, size_t len);
