@@ -79,6 +79,9 @@ static const struct {
     [LT_EIO] = { "io_error", 500 },
     [LT_EUNAVAIL] = { "unavailable", 503 },
     [LT_EINTERNAL] = { "internal", 500 },
+    [LT_EUNAUTH] = { "unauthenticated", 401 },
+    [LT_EFORBIDDEN] = { "forbidden", 403 },
+    [LT_ELIMIT] = { "too_many_requests", 429 },
 };
 
 const char *lt_code_name(enum lt_code code)

@@ -15,13 +15,16 @@
 
 enum lt_code {
     LT_OK = 0,
-    LT_EINVAL,    /* the input is malformed or fails a check */
-    LT_ENOTFOUND, /* what was asked for does not exist */
-    LT_ECONFLICT, /* the state changed under the caller */
-    LT_ETOOBIG,   /* an input went over a hard cap */
-    LT_EIO,       /* a file, socket or disk operation failed */
-    LT_EUNAVAIL,  /* a service we depend on is not there */
-    LT_EINTERNAL, /* a bug or an impossible state */
+    LT_EINVAL,     /* the input is malformed or fails a check */
+    LT_ENOTFOUND,  /* what was asked for does not exist */
+    LT_ECONFLICT,  /* the state changed under the caller */
+    LT_ETOOBIG,    /* an input went over a hard cap */
+    LT_EIO,        /* a file, socket or disk operation failed */
+    LT_EUNAVAIL,   /* a service we depend on is not there */
+    LT_EINTERNAL,  /* a bug or an impossible state */
+    LT_EUNAUTH,    /* the caller is not known: no, or a bad, credential */
+    LT_EFORBIDDEN, /* the caller is known and may not do this */
+    LT_ELIMIT,     /* too many attempts: try again later */
 };
 
 #define LT_ERROR_MESSAGE_MAX 256

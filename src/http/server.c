@@ -71,6 +71,8 @@ struct http_server {
     uint16_t port;
     char url[LISTEN_SPEC_MAX + 32];
     atomic_bool starting; /* inside MHD_start_daemon: its messages are warnings */
+    http_guard_fn guard;  /* run before every handler (http_server_set_guard), or NULL */
+    void *guard_ctx;
 
     /* The blocking pool (see http_request_defer): a FIFO of suspended
      * requests, linked through next_job, under pool_mu. */
@@ -108,6 +110,8 @@ struct http_request {
     char client[INET6_ADDRSTRLEN];
     struct reply_header headers[REPLY_HEADERS_MAX];
     size_t nheaders;
+    bool has_principal;
+    struct auth_principal principal;
 
     /* Deferred work (http_request_defer).  While it runs on the pool the
      * connection is suspended and the reply is only staged; it is queued
@@ -650,6 +654,13 @@ static enum MHD_Result finish(struct http_request *req)
         return result_of(req);
     }
 
+    if (req->server->guard != NULL) {
+        rc = req->server->guard(req, req->server->guard_ctx, &err);
+        if (rc != LT_OK) {
+            answer_handler_result(req, rc, &err);
+            return result_of(req);
+        }
+    }
     rc = req->match.handler(req, req->match.ctx, &err);
     if (req->defer_fn != NULL) {
         if (rc != LT_OK || req->replied) {
@@ -910,6 +921,31 @@ struct http_server *http_server_new(const struct http_config *cfg, struct lt_err
 fail:
     free(s);
     return NULL;
+}
+
+void http_server_set_guard(struct http_server *s, http_guard_fn fn, void *ctx)
+{
+    if (s->daemon != NULL) {
+        BUG("guard set after the server started");
+    }
+    s->guard = fn;
+    s->guard_ctx = ctx;
+}
+
+const char *http_request_route(const struct http_request *req)
+{
+    return http_route_pattern(req->match.route);
+}
+
+void http_request_set_principal(struct http_request *req, const struct auth_principal *p)
+{
+    req->principal = *p;
+    req->has_principal = true;
+}
+
+const struct auth_principal *http_request_principal(const struct http_request *req)
+{
+    return req->has_principal ? &req->principal : NULL;
 }
 
 void http_server_route(struct http_server *s, const char *method, const char *pattern,

@@ -43,6 +43,7 @@
 
 #include <jansson.h>
 
+#include "auth/principal.h"
 #include "core/error.h"
 
 #define HTTP_DEFAULT_LISTEN   "127.0.0.1:8080"
@@ -161,6 +162,27 @@ enum lt_code http_request_json(struct http_request *req, json_t **out, struct lt
  * or after replying is a BUG.
  */
 void http_request_defer(struct http_request *req, http_handler_fn fn, void *arg);
+
+/*
+ * The guard: run on every matched request before its handler, to
+ * authenticate it and check that the route may be used (src/auth).  It
+ * returns LT_OK to let the handler run, having attached the principal
+ * with http_request_set_principal when the caller is known, or an error
+ * code (LT_EUNAUTH, LT_EFORBIDDEN, LT_ELIMIT, ...) with err filled, which is
+ * answered instead of running the handler.  Without a guard every request
+ * runs anonymous.  Set before http_server_start.
+ */
+typedef enum lt_code (*http_guard_fn)(struct http_request *req, void *ctx, struct lt_error *err);
+void http_server_set_guard(struct http_server *s, http_guard_fn fn, void *ctx);
+
+/* The route pattern the request matched ("/api/v1/units/{code}"), borrowed. */
+const char *http_request_route(const struct http_request *req);
+
+/* Attach the principal (copied) to the request; only the guard calls this. */
+void http_request_set_principal(struct http_request *req, const struct auth_principal *p);
+
+/* The caller's principal, or NULL for an anonymous request (borrowed). */
+const struct auth_principal *http_request_principal(const struct http_request *req);
 
 /*
  * Add a header to the reply sent next ("Location", "Retry-After", ...).

@@ -51,6 +51,10 @@ static void test_names_and_statuses(void **state)
     assert_int_equal(lt_code_http_status(LT_ENOTFOUND), 404);
     assert_int_equal(lt_code_http_status(LT_ECONFLICT), 409);
     assert_int_equal(lt_code_http_status(LT_ETOOBIG), 413);
+    assert_int_equal(lt_code_http_status(LT_EUNAUTH), 401);
+    assert_int_equal(lt_code_http_status(LT_EFORBIDDEN), 403);
+    assert_int_equal(lt_code_http_status(LT_ELIMIT), 429);
+    assert_string_equal(lt_code_name(LT_EUNAUTH), "unauthenticated");
     assert_int_equal(lt_code_http_status((enum lt_code)999), 500);
 }
 

@@ -841,6 +841,84 @@ static void test_url_and_ipv6(void **state)
     http_server_free(s);
 }
 
+/* A guard for the guard test: "X-Who: name" makes the caller that clerk of
+ * unit 00004; no header is anonymous; "X-Who: nobody" is refused. */
+static enum lt_code test_guard(struct http_request *req, void *ctx, struct lt_error *err)
+{
+    const char *who = http_request_header(req, "X-Who");
+    struct auth_principal p;
+
+    (void)ctx;
+    if (who == NULL) {
+        return LT_OK;
+    }
+    if (strcmp(who, "nobody") == 0) {
+        return lt_error_set(err, LT_EUNAUTH, "unknown caller on %s", http_request_route(req));
+    }
+    memset(&p, 0, sizeof(p));
+    snprintf(p.account, sizeof(p.account), "%s", who);
+    p.role = AUTH_CLERK;
+    snprintf(p.unit, sizeof(p.unit), "00004");
+    http_request_set_principal(req, &p);
+    return LT_OK;
+}
+
+static enum lt_code h_whoami(struct http_request *req, void *ctx, struct lt_error *err)
+{
+    const struct auth_principal *p = http_request_principal(req);
+
+    (void)ctx;
+    (void)err;
+    return http_reply_json(req, 200,
+                           json_pack("{s:s, s:s}", "account", p != NULL ? p->account : "", "unit",
+                                     p != NULL ? p->unit : ""));
+}
+
+static void test_guard_runs_before_the_handler(void **state)
+{
+    struct http_config cfg;
+    struct lt_error err;
+    struct http_server *s;
+    struct reply r;
+    json_t *j;
+
+    (void)state;
+    http_config_init(&cfg);
+    cfg.listen = "127.0.0.1:0";
+    cfg.threads = 1;
+    s = http_server_new(&cfg, &err);
+    assert_non_null(s);
+    http_server_set_guard(s, test_guard, NULL);
+    http_server_route(s, "GET", "/whoami", h_whoami, NULL);
+    assert_int_equal(http_server_start(s, &err), LT_OK);
+
+    exchange(http_server_port(s),
+             "GET /whoami HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Who: lan\r\n\r\n", &r);
+    assert_int_equal(r.status, 200);
+    j = body_json(&r);
+    assert_string_equal(json_string_value(json_object_get(j, "account")), "lan");
+    assert_string_equal(json_string_value(json_object_get(j, "unit")), "00004");
+    json_decref(j);
+    reply_release(&r);
+
+    get(http_server_port(s), "GET", "/whoami", &r);
+    assert_int_equal(r.status, 200);
+    j = body_json(&r);
+    assert_string_equal(json_string_value(json_object_get(j, "account")), "");
+    json_decref(j);
+    reply_release(&r);
+
+    exchange(http_server_port(s),
+             "GET /whoami HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Who: nobody\r\n\r\n", &r);
+    assert_int_equal(r.status, 401);
+    j = body_json(&r);
+    assert_string_equal(error_member(j, "code"), "unauthenticated");
+    assert_string_equal(error_member(j, "message"), "unknown caller on /whoami");
+    json_decref(j);
+    reply_release(&r);
+    http_server_free(s);
+}
+
 static void test_config_limits(void **state)
 {
     struct http_config cfg;
@@ -867,6 +945,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_get_params_and_query),
+        cmocka_unit_test(test_guard_runs_before_the_handler),
         cmocka_unit_test(test_encoded_nul_stays_encoded),
         cmocka_unit_test(test_head),
         cmocka_unit_test(test_text_and_extra_headers),
