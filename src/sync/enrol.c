@@ -53,7 +53,7 @@ static enum lt_code child_unit_ok(const struct units *u, const char *parent_unit
         lt_error_hint(err, "find the code by name: lienthong units search \"<name>\"");
         return LT_EINVAL;
     }
-    if (strcmp(child_unit, parent_unit) == 0 || !sync_unit_within(u, child_unit, parent_unit)) {
+    if (strcmp(child_unit, parent_unit) == 0 || !units_code_within(u, child_unit, parent_unit)) {
         lt_error_set(err, LT_EINVAL, "unit %s (%s) is not inside this node's unit %s", child_unit,
                      unit->name, parent_unit);
         lt_error_hint(err, "a node enrols the nodes of units inside its own");
@@ -425,7 +425,7 @@ enum lt_code sync_enrol_request(struct node *n, const char *dir, const char *tok
     }
     sync_key_wipe(&key);
     if (rc == LT_OK && (strcmp(out->parent_unit, mine) == 0 ||
-                        !sync_unit_within(node_units(n), mine, out->parent_unit))) {
+                        !units_code_within(node_units(n), mine, out->parent_unit))) {
         rc = lt_error_set(err, LT_EINVAL, "the parent serves unit %s, which does not contain %s",
                           out->parent_unit, mine);
     }

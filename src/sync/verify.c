@@ -16,28 +16,6 @@
 #include "sync/keys.h"
 #include "core/banned.h"
 
-bool sync_unit_within(const struct units *u, const char *inner, const char *outer)
-{
-    const struct unit *in, *out, *prov;
-
-    if (inner == NULL || outer == NULL || inner[0] == '\0' || outer[0] == '\0') {
-        return false;
-    }
-    in = units_find_default(u, inner);
-    out = units_find_default(u, outer);
-    if (in == NULL || out == NULL) {
-        return false;
-    }
-    if (in == out || out->level == UNIT_NATION) {
-        return true;
-    }
-    if (out->level != UNIT_PROVINCE || in->level != UNIT_COMMUNE) {
-        return false;
-    }
-    prov = unit_province(u, in);
-    return prov == out;
-}
-
 bool sync_event_unit(const struct event *ev, char *out, size_t cap)
 {
     json_t *body, *unit;
@@ -88,7 +66,7 @@ enum lt_code sync_verify_event(const struct units *u, const struct event *ev,
         return refuse(err, ev, "origin \"%s\" is not known here: no enrolment taught its key",
                       ev->origin);
     }
-    if (!sync_unit_within(u, origin->unit, child_unit)) {
+    if (!units_code_within(u, origin->unit, child_unit)) {
         return refuse(err, ev, "origin of unit %s is outside the sending child's unit %s",
                       origin->unit, child_unit);
     }
@@ -98,7 +76,7 @@ enum lt_code sync_verify_event(const struct units *u, const struct event *ev,
     if (!sync_event_sig_ok(origin->pk, ev->hash, ev->sig)) {
         return refuse(err, ev, "bad signature: \"%s\" did not sign this event", ev->origin);
     }
-    if (sync_event_unit(ev, unit, sizeof(unit)) && !sync_unit_within(u, unit, origin->unit)) {
+    if (sync_event_unit(ev, unit, sizeof(unit)) && !units_code_within(u, unit, origin->unit)) {
         return refuse(err, ev, "event about unit %s is outside its origin's unit %s", unit,
                       origin->unit);
     }

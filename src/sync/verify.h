@@ -34,13 +34,6 @@
 #include "units/units.h"
 
 /*
- * True if unit code inner lies inside outer: the same code, a commune of
- * province outer, or anything at all inside "VN".  Codes are read as in
- * force today (else as last in force).  Unknown codes are inside nothing.
- */
-bool sync_unit_within(const struct units *u, const char *inner, const char *outer);
-
-/*
  * The unit an event is about, from its body's "unit" member, into out.
  * false if the body names none (or is not a JSON object).
  */

@@ -486,6 +486,28 @@ const struct unit *unit_province(const struct units *u, const struct unit *unit)
     return unit != NULL && unit->level == UNIT_PROVINCE ? unit : NULL;
 }
 
+bool units_code_within(const struct units *u, const char *inner, const char *outer)
+{
+    const struct unit *in, *out, *prov;
+
+    if (inner == NULL || outer == NULL || inner[0] == '\0' || outer[0] == '\0') {
+        return false;
+    }
+    in = units_find_default(u, inner);
+    out = units_find_default(u, outer);
+    if (in == NULL || out == NULL) {
+        return false;
+    }
+    if (in == out || out->level == UNIT_NATION) {
+        return true;
+    }
+    if (out->level != UNIT_PROVINCE || in->level != UNIT_COMMUNE) {
+        return false;
+    }
+    prov = unit_province(u, in);
+    return prov == out;
+}
+
 size_t units_children(const struct units *u, const struct unit *unit, int32_t date,
                       const struct unit **out, size_t max)
 {

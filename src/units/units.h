@@ -111,6 +111,14 @@ const struct unit *unit_parent(const struct units *u, const struct unit *unit);
 const struct unit *unit_province(const struct units *u, const struct unit *unit);
 
 /*
+ * True if unit code inner lies inside outer: the same code, a commune of
+ * province outer, or anything at all inside "VN".  Codes are read as in
+ * force today (else as last in force).  Unknown codes are inside nothing.
+ * This is the test of jurisdiction (an account's, a node's).
+ */
+bool units_code_within(const struct units *u, const char *inner, const char *outer);
+
+/*
  * Children of unit, in code order, into out[0..max); returns how many there
  * are.  With date != DATE_MIN only children in force on that date count
  * (the nation has both old and new provinces as children).

@@ -36,11 +36,11 @@ static void test_unit_within(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        if (sync_unit_within(u, cases[i].inner, cases[i].outer) != cases[i].within) {
+        if (units_code_within(u, cases[i].inner, cases[i].outer) != cases[i].within) {
             fail_msg("%s within %s: expected %d", cases[i].inner, cases[i].outer, cases[i].within);
         }
     }
-    assert_false(sync_unit_within(u, NULL, "VN"));
+    assert_false(units_code_within(u, NULL, "VN"));
 }
 
 static void test_event_unit(void **state)
