@@ -3,12 +3,17 @@
  *
  *   lienthong serve [--data DIR] [--listen ADDR:PORT] [--threads N]
  *                   [--max-body BYTES] [--log-level LEVEL] [--trace SPEC]
+ *                   [--tls-cert FILE --tls-key FILE] [--header-timeout S]
+ *                   [--no-auth]
  *
  * Without --data it serves what needs no storage: the units register and
  * address conversion.  With --data it opens the node made by "lienthong
  * init" and serves its registries as well, and takes its place in the tree
  * (src/sync/sync.h): it pushes its log to its parent once enrolled and
- * receives its children's pushes.
+ * receives its children's pushes.  With --data, accounts are on: every
+ * route answers by its rule in the access policy (src/auth/policy.h), and
+ * a route without a rule keeps the server from starting.  --no-auth turns
+ * accounts off, for measuring their cost only, and says so loudly.
  *
  * The main thread blocks SIGINT and SIGTERM before any worker thread
  * exists (threads inherit the mask), starts the server, then waits in
@@ -28,7 +33,11 @@
 #include <string.h>
 
 #include "address/address.h"
+#include "auth/auth.h"
+#include "auth/http.h"
+#include "auth/policy.h"
 #include "cli/commands.h"
+#include "core/buf.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "http/api.h"
@@ -61,7 +70,21 @@ static const char usage_text[] =
     "  --silent-after S     flag a child silent after S seconds without\n"
     "                       contact (default 60)\n"
     "  --sync-retry-max S   wait at most S seconds between retries to reach\n"
-    "                       the parent (default 30)\n";
+    "                       the parent (default 30)\n"
+    "  --tls-cert FILE      serve HTTPS with this PEM certificate (chain)\n"
+    "  --tls-key FILE       and this unencrypted PEM private key\n"
+    "  --header-timeout S   close connections that send no complete request\n"
+    "                       headers within S seconds (default 10)\n"
+    "  --no-auth            serve the registries WITHOUT accounts (anyone may\n"
+    "                       read and write): only to measure the cost of the\n"
+    "                       checks, never in service\n";
+
+struct serve_opts {
+    const char *data_dir;
+    const char *tls_cert;
+    const char *tls_key;
+    bool no_auth;
+};
 
 static int usage_error(struct lt_error *err)
 {
@@ -131,7 +154,7 @@ static enum lt_code parse_threads(const char *s, unsigned *out, struct lt_error 
 }
 
 /* Options into cfg and *data_dir; returns -1 to go on, else the exit status. */
-static int parse_options(int argc, char **argv, struct http_config *cfg, const char **data_dir,
+static int parse_options(int argc, char **argv, struct http_config *cfg, struct serve_opts *opts,
                          struct sync_options *so)
 {
     static const struct option longopts[] = {
@@ -145,6 +168,10 @@ static int parse_options(int argc, char **argv, struct http_config *cfg, const c
         { "silent-after", required_argument, NULL, 'S' },
         { "sync-retry-max", required_argument, NULL, 'R' },
         { "exit-with-parent", no_argument, NULL, 'P' },
+        { "tls-cert", required_argument, NULL, 'C' },
+        { "tls-key", required_argument, NULL, 'K' },
+        { "header-timeout", required_argument, NULL, 'W' },
+        { "no-auth", no_argument, NULL, 'N' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -156,8 +183,29 @@ static int parse_options(int argc, char **argv, struct http_config *cfg, const c
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
         case 'd':
-            *data_dir = optarg;
+            opts->data_dir = optarg;
             break;
+        case 'C':
+            opts->tls_cert = optarg;
+            break;
+        case 'K':
+            opts->tls_key = optarg;
+            break;
+        case 'N':
+            opts->no_auth = true;
+            break;
+        case 'W': {
+            int ms;
+
+            if (parse_seconds("--header-timeout", optarg, &ms, &err) != LT_OK || ms < 1000) {
+                lt_error_set(&err, LT_EINVAL,
+                             "--header-timeout must be whole seconds from 1 to 86400, got \"%s\"",
+                             optarg);
+                return usage_error(&err);
+            }
+            cfg->header_timeout_seconds = (unsigned)(ms / 1000);
+            break;
+        }
         case 'l':
             cfg->listen = optarg;
             break;
@@ -211,6 +259,10 @@ static int parse_options(int argc, char **argv, struct http_config *cfg, const c
             return EXIT_USAGE;
         }
     }
+    if ((opts->tls_cert == NULL) != (opts->tls_key == NULL)) {
+        fprintf(stderr, "lienthong: error: --tls-cert and --tls-key go together\n");
+        return EXIT_USAGE;
+    }
     if (optind != argc) {
         fprintf(stderr, "lienthong: error: unexpected argument \"%s\"\n", argv[optind]);
         fputs(usage_text, stderr);
@@ -243,6 +295,49 @@ static enum lt_code start_sync(struct node *node, const char *dir, const struct 
     return rc;
 }
 
+/* Read a PEM file whole (at most 1 MiB) into *out (malloc'd). */
+static enum lt_code read_pem(const char *path, char **out, struct lt_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    char *data;
+    size_t n;
+
+    if (f == NULL) {
+        lt_error_set(err, LT_EIO, "could not open \"%s\"", path);
+        lt_error_detail(err, "%s", strerror(errno));
+        return LT_EIO;
+    }
+    data = xmalloc((1 << 20) + 1);
+    n = fread(data, 1, 1 << 20, f);
+    fclose(f);
+    data[n] = '\0';
+    if (n == 0 || n == 1 << 20 || strstr(data, "-----BEGIN ") == NULL) {
+        free(data);
+        lt_error_set(err, LT_EINVAL, "\"%s\" is not a PEM file", path);
+        lt_error_hint(err, "give a certificate or key in PEM form (\"-----BEGIN ...\")");
+        return LT_EINVAL;
+    }
+    *out = data;
+    return LT_OK;
+}
+
+/* Accounts on the node's server: the guard, the routes, the policy. */
+static enum lt_code start_auth(struct http_server *server, struct node *node, bool no_auth,
+                               struct auth **out, struct lt_error *err)
+{
+    *out = auth_new(node_store(node), node_units(node), NULL);
+    auth_http_register(*out, server);
+    if (no_auth) {
+        http_server_set_guard(server, NULL, NULL);
+        log_warning("serve", "!!! --no-auth: ACCOUNTS ARE OFF. Anyone who can reach this node "
+                             "may read and change every record. Use it to measure, never in "
+                             "service. !!!");
+        fprintf(stderr, "\nlienthong: WARNING: --no-auth: accounts are off; anyone can read and "
+                        "change every record\n\n");
+    }
+    return auth_policy_check(server, err);
+}
+
 int cmd_serve(int argc, char **argv)
 {
     struct http_config cfg;
@@ -252,17 +347,29 @@ int cmd_serve(int argc, char **argv)
     struct node *node = NULL;
     struct sync *sync = NULL;
     struct sync_options sync_opt;
-    const char *data_dir = NULL;
+    struct serve_opts opts = { NULL, NULL, NULL, false };
+    struct auth *auth = NULL;
+    char *tls_cert = NULL, *tls_key = NULL;
+    const char *data_dir;
     const struct units *u;
     sigset_t set;
     int status, sig;
 
     http_config_init(&cfg);
     sync_options_default(&sync_opt);
-    status = parse_options(argc, argv, &cfg, &data_dir, &sync_opt);
+    status = parse_options(argc, argv, &cfg, &opts, &sync_opt);
     if (status >= 0) {
         return status;
     }
+    data_dir = opts.data_dir;
+    if (opts.tls_cert != NULL && (read_pem(opts.tls_cert, &tls_cert, &err) != LT_OK ||
+                                  read_pem(opts.tls_key, &tls_key, &err) != LT_OK)) {
+        lt_error_print(&err, stderr);
+        free(tls_cert);
+        return EXIT_USAGE;
+    }
+    cfg.tls_cert_pem = tls_cert;
+    cfg.tls_key_pem = tls_key;
 
     /* Before any thread: the workers inherit this mask, so only sigwait
      * below ever sees these signals. */
@@ -302,6 +409,15 @@ int cmd_serve(int argc, char **argv)
         if (sync != NULL) {
             sync_register(sync, server);
         }
+        if (start_auth(server, node, opts.no_auth, &auth, &err) != LT_OK) {
+            lt_error_print(&err, stderr);
+            status = EXIT_FAILED;
+            goto out;
+        }
+    } else if (auth_policy_check(server, &err) != LT_OK) {
+        lt_error_print(&err, stderr);
+        status = EXIT_FAILED;
+        goto out;
     }
 
     if (http_server_start(server, &err) != LT_OK) {
@@ -309,9 +425,12 @@ int cmd_serve(int argc, char **argv)
         status = EXIT_FAILED;
         goto out;
     }
-    log_notice("serve", "listening on %s (%zu units, body cap %zu bytes%s%s)",
+    log_notice("serve", "listening on %s (%zu units, body cap %zu bytes%s%s%s)",
                http_server_url(server), units_count(u), http_server_max_body(server),
-               node != NULL ? ", node " : "", node != NULL ? data_dir : "");
+               node != NULL ? ", node " : "", node != NULL ? data_dir : "",
+               node == NULL   ? ""
+               : opts.no_auth ? ", ACCOUNTS OFF"
+                              : ", accounts on");
     if (sync != NULL && sync_start(sync, &err) != LT_OK) {
         lt_error_print(&err, stderr);
         http_server_stop(server);
@@ -328,6 +447,9 @@ int cmd_serve(int argc, char **argv)
 
 out:
     http_server_free(server);
+    auth_free(auth);
+    free(tls_cert);
+    free(tls_key);
     sync_free(sync);
     node_close(node);
     address_converter_free(conv);

@@ -29,6 +29,7 @@ static const struct command {
     { "up", cmd_up, "run a local tree of nodes (centre, provinces, communes)" },
     { "import", cmd_import, "load CSV or NDJSON records into a registry" },
     { "export", cmd_export, "write a registry's records as CSV or NDJSON" },
+    { "user", cmd_user, "add, list, disable accounts; change passwords; issue tokens" },
 };
 
 static void usage(FILE *out)

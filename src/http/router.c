@@ -356,6 +356,13 @@ const char *http_match_param(const struct http_match *m, const char *name)
     return NULL;
 }
 
+void http_router_each(const struct http_router *r, http_route_visit_fn fn, void *arg)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        fn(r->routes[i]->method, r->routes[i]->pattern, arg);
+    }
+}
+
 const char *http_route_pattern(const struct http_route *route)
 {
     return route->pattern;

@@ -69,6 +69,9 @@ void http_match_release(struct http_match *m);
 /* The value captured for name (borrowed from m), or NULL. */
 const char *http_match_param(const struct http_match *m, const char *name);
 
+/* Call fn(method, pattern, arg) for every route, in the order added. */
+void http_router_each(const struct http_router *r, http_route_visit_fn fn, void *arg);
+
 /* The pattern of the route matched, e.g. "/api/v1/units/{code}" (borrowed). */
 const char *http_route_pattern(const struct http_route *route);
 

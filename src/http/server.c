@@ -54,6 +54,7 @@
 #define MAX_BODY_LIMIT        ((size_t)1 << 30)
 #define CONNECTION_MEMORY_MIN ((size_t)8 << 10)
 #define BLOCKING_THREADS      64
+#define HEADER_TIMEOUT        10 /* seconds, the default header deadline */
 
 struct listen_addr {
     struct sockaddr_storage ss;
@@ -62,8 +63,27 @@ struct listen_addr {
     char host[LISTEN_SPEC_MAX];
 };
 
+/*
+ * A connection, from accept to close, for the header deadline: since when
+ * it has been waiting for a request's headers (while not in a request).
+ * Linked in the server's list under conns_mu; the sweeper thread shuts
+ * down the socket of one past the deadline, which libmicrohttpd then sees
+ * as closed by the peer.  libmicrohttpd tells us a connection closed
+ * (on_connection) before it closes the socket, and we unlink it there
+ * under the same lock, so the sweeper never touches a reused descriptor.
+ */
+struct conn_track {
+    struct conn_track *prev, *next;
+    int fd;
+    bool in_request;
+    bool cut;
+    struct timespec since;
+};
+
 struct http_server {
     struct http_config cfg;
+    char *tls_cert; /* owned copies of the PEM texts, or NULL */
+    char *tls_key;
     char listen_spec[LISTEN_SPEC_MAX];
     struct listen_addr addr;
     struct http_router *router;
@@ -82,6 +102,14 @@ struct http_server {
     pthread_cond_t pool_cond;
     struct http_request *jobs_head, *jobs_tail;
     bool pool_stopping;
+
+    /* The header deadline (struct conn_track). */
+    pthread_mutex_t conns_mu;
+    pthread_cond_t conns_cond;
+    struct conn_track *conns;
+    pthread_t sweeper;
+    bool sweeper_running;
+    bool sweeper_stopping;
 };
 
 struct reply_header {
@@ -332,6 +360,9 @@ static enum lt_code queue_reply(struct http_request *req, int status, const char
         MHD_add_response_header(resp, "Cache-Control", "no-store");
     }
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Content-Security-Policy", HTTP_CSP);
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
     for (size_t i = 0; i < req->nheaders; i++) {
         MHD_add_response_header(resp, req->headers[i].name, req->headers[i].value);
     }
@@ -672,6 +703,120 @@ static enum MHD_Result finish(struct http_request *req)
     return result_of(req);
 }
 
+/* The header deadline. */
+
+static struct conn_track *track_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return info != NULL ? info->socket_context : NULL;
+}
+
+/* A request's headers are in (in_request), or its answer is done. */
+static void conn_mark(struct http_server *s, struct MHD_Connection *conn, bool in_request)
+{
+    struct conn_track *t = track_of(conn);
+
+    if (t == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&s->conns_mu);
+    t->in_request = in_request;
+    clock_gettime(CLOCK_MONOTONIC, &t->since);
+    pthread_mutex_unlock(&s->conns_mu);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct http_server *s = cls;
+    struct conn_track *t;
+
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+        t = xcalloc(1, sizeof(*t));
+        t->fd = info != NULL ? info->connect_fd : -1;
+        clock_gettime(CLOCK_MONOTONIC, &t->since);
+        pthread_mutex_lock(&s->conns_mu);
+        t->next = s->conns;
+        if (s->conns != NULL) {
+            s->conns->prev = t;
+        }
+        s->conns = t;
+        pthread_mutex_unlock(&s->conns_mu);
+        *socket_context = t;
+        return;
+    }
+    t = *socket_context;
+    if (t == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&s->conns_mu);
+    if (t->prev != NULL) {
+        t->prev->next = t->next;
+    } else {
+        s->conns = t->next;
+    }
+    if (t->next != NULL) {
+        t->next->prev = t->prev;
+    }
+    pthread_mutex_unlock(&s->conns_mu);
+    free(t);
+    *socket_context = NULL;
+}
+
+/* Once a second: shut down connections past the header deadline. */
+static void *sweeper_main(void *arg)
+{
+    struct http_server *s = arg;
+    struct timespec now, wake;
+
+    pthread_mutex_lock(&s->conns_mu);
+    while (!s->sweeper_stopping) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        for (struct conn_track *t = s->conns; t != NULL; t = t->next) {
+            if (!t->in_request && !t->cut && t->fd >= 0 &&
+                now.tv_sec - t->since.tv_sec >= (time_t)s->cfg.header_timeout_seconds) {
+                shutdown(t->fd, SHUT_RDWR);
+                t->cut = true;
+                log_debug("http", "closed a connection that sent no complete request in %u s",
+                          s->cfg.header_timeout_seconds);
+            }
+        }
+        clock_gettime(CLOCK_REALTIME, &wake);
+        wake.tv_sec += 1;
+        pthread_cond_timedwait(&s->conns_cond, &s->conns_mu, &wake);
+    }
+    pthread_mutex_unlock(&s->conns_mu);
+    return NULL;
+}
+
+static void start_sweeper(struct http_server *s)
+{
+    s->sweeper_stopping = false;
+    s->sweeper_running = pthread_create(&s->sweeper, NULL, sweeper_main, s) == 0;
+    if (!s->sweeper_running) {
+        log_warning("http", "could not start the header deadline thread: slow clients are only "
+                            "bounded by the idle timeout");
+    }
+}
+
+static void stop_sweeper(struct http_server *s)
+{
+    if (!s->sweeper_running) {
+        return;
+    }
+    pthread_mutex_lock(&s->conns_mu);
+    s->sweeper_stopping = true;
+    pthread_cond_signal(&s->conns_cond);
+    pthread_mutex_unlock(&s->conns_mu);
+    pthread_join(s->sweeper, NULL);
+    s->sweeper_running = false;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_size, void **con_cls)
@@ -680,6 +825,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
     (void)version;
     if (req == NULL) {
+        conn_mark(cls, conn, true);
         req = request_new(cls, conn, method, url);
         *con_cls = req;
         return begin(req);
@@ -716,11 +862,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct timespec now;
     long long us;
 
-    (void)cls;
-    (void)conn;
     if (req == NULL) {
         return;
     }
+    conn_mark(cls, conn, false);
     clock_gettime(CLOCK_MONOTONIC, &now);
     us = (long long)(now.tv_sec - req->start.tv_sec) * 1000000 +
          (now.tv_nsec - req->start.tv_nsec) / 1000;
@@ -850,6 +995,7 @@ void http_config_init(struct http_config *cfg)
     /* libmicrohttpd zeroes this whole buffer after every request: bigger costs every read. */
     cfg->connection_memory = (size_t)16 << 10;
     cfg->blocking_threads = BLOCKING_THREADS;
+    cfg->header_timeout_seconds = HEADER_TIMEOUT;
 }
 
 struct http_server *http_server_new(const struct http_config *cfg, struct lt_error *err)
@@ -883,6 +1029,14 @@ struct http_server *http_server_new(const struct http_config *cfg, struct lt_err
     if (s->cfg.blocking_threads == 0) {
         s->cfg.blocking_threads = defaults.blocking_threads;
     }
+    if (s->cfg.header_timeout_seconds == 0) {
+        s->cfg.header_timeout_seconds = defaults.header_timeout_seconds;
+    }
+    if ((s->cfg.tls_cert_pem == NULL) != (s->cfg.tls_key_pem == NULL)) {
+        lt_error_set(err, LT_EINVAL, "TLS needs both a certificate and a key");
+        lt_error_field(err, s->cfg.tls_cert_pem == NULL ? "tls_cert" : "tls_key");
+        goto fail;
+    }
 
     if (s->cfg.threads > THREADS_MAX) {
         lt_error_set(err, LT_EINVAL, "too many threads: %u (at most %d)", s->cfg.threads,
@@ -913,7 +1067,15 @@ struct http_server *http_server_new(const struct http_config *cfg, struct lt_err
     }
     snprintf(s->listen_spec, sizeof(s->listen_spec), "%s", s->cfg.listen);
     s->cfg.listen = s->listen_spec;
+    if (s->cfg.tls_cert_pem != NULL) {
+        s->tls_cert = xstrdup(s->cfg.tls_cert_pem);
+        s->tls_key = xstrdup(s->cfg.tls_key_pem);
+    }
+    s->cfg.tls_cert_pem = s->tls_cert;
+    s->cfg.tls_key_pem = s->tls_key;
     s->router = http_router_new();
+    pthread_mutex_init(&s->conns_mu, NULL);
+    pthread_cond_init(&s->conns_cond, NULL);
     pthread_mutex_init(&s->pool_mu, NULL);
     pthread_cond_init(&s->pool_cond, NULL);
     return s;
@@ -961,9 +1123,14 @@ void http_server_route(struct http_server *s, const char *method, const char *pa
     }
 }
 
+void http_server_each_route(const struct http_server *s, http_route_visit_fn fn, void *arg)
+{
+    http_router_each(s->router, fn, arg);
+}
+
 enum lt_code http_server_start(struct http_server *s, struct lt_error *err)
 {
-    struct MHD_OptionItem opts[8];
+    struct MHD_OptionItem opts[12];
     size_t n = 0;
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_TURBO;
@@ -989,6 +1156,18 @@ enum lt_code http_server_start(struct http_server *s, struct lt_error *err)
      * request line) gets its own HTML body or a bare close, not our JSON error. */
     opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_MEMORY_LIMIT,
                                          (intptr_t)s->cfg.connection_memory, NULL };
+    if (s->tls_cert != NULL) {
+        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+            close(fd);
+            s->port = 0;
+            lt_error_set(err, LT_EUNAVAIL, "this libmicrohttpd was built without TLS");
+            lt_error_hint(err, "serve plain HTTP behind nginx instead (docs/DEPLOY.md)");
+            return LT_EUNAVAIL;
+        }
+        flags |= MHD_USE_TLS;
+        opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert };
+        opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key };
+    }
     if (s->cfg.threads > 1) {
         opts[n++] =
             (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)s->cfg.threads, NULL };
@@ -1001,13 +1180,22 @@ enum lt_code http_server_start(struct http_server *s, struct lt_error *err)
     /* The pool is whole before the first request can be deferred to it. */
     start_pool(s);
     atomic_store(&s->starting, true);
-    s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
-                                 on_mhd_log, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                                 MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_ARRAY,
-                                 opts, MHD_OPTION_END);
+    s->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+        s, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     atomic_store(&s->starting, false);
     if (s->daemon == NULL) {
         stop_pool(s);
+        if (s->tls_cert != NULL) {
+            lt_error_set(err, LT_EIO, "could not start the HTTPS server on \"%s\"", s->listen_spec);
+            lt_error_detail(err, "libmicrohttpd refused the certificate or the key; its reason "
+                                 "is in the log above");
+            lt_error_hint(err, "give the PEM certificate chain and its unencrypted PEM key");
+            close(fd);
+            s->port = 0;
+            return LT_EIO;
+        }
         close(fd);
         s->port = 0;
         lt_error_set(err, LT_EIO, "could not start the HTTP server on \"%s\"", s->listen_spec);
@@ -1016,10 +1204,13 @@ enum lt_code http_server_start(struct http_server *s, struct lt_error *err)
     }
 
     if (s->addr.family == AF_INET6) {
-        snprintf(s->url, sizeof(s->url), "http://[%s]:%u", s->addr.host, (unsigned)s->port);
+        snprintf(s->url, sizeof(s->url), "%s://[%s]:%u", s->tls_cert ? "https" : "http",
+                 s->addr.host, (unsigned)s->port);
     } else {
-        snprintf(s->url, sizeof(s->url), "http://%s:%u", s->addr.host, (unsigned)s->port);
+        snprintf(s->url, sizeof(s->url), "%s://%s:%u", s->tls_cert ? "https" : "http", s->addr.host,
+                 (unsigned)s->port);
     }
+    start_sweeper(s);
     return LT_OK;
 }
 
@@ -1031,6 +1222,7 @@ void http_server_stop(struct http_server *s)
     /* Deferred work first: every suspended connection must be resumed
      * before the daemon stops. */
     stop_pool(s);
+    stop_sweeper(s);
     /* MHD_stop_daemon closes the listening socket we gave it. */
     MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
@@ -1045,6 +1237,10 @@ void http_server_free(struct http_server *s)
     }
     http_server_stop(s);
     http_router_free(s->router);
+    free(s->tls_cert);
+    free(s->tls_key);
+    pthread_mutex_destroy(&s->conns_mu);
+    pthread_cond_destroy(&s->conns_cond);
     pthread_mutex_destroy(&s->pool_mu);
     pthread_cond_destroy(&s->pool_cond);
     free(s);
@@ -1127,6 +1323,11 @@ const char *http_request_client(const struct http_request *req)
         inet_ntop(AF_INET, &a->sin_addr, r->client, sizeof(r->client));
     }
     return r->client;
+}
+
+bool http_request_tls(const struct http_request *req)
+{
+    return req->server->tls_cert != NULL;
 }
 
 enum lt_code http_request_json(struct http_request *req, json_t **out, struct lt_error *err)

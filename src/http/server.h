@@ -68,6 +68,15 @@ struct http_config {
     unsigned timeout_seconds;  /* idle connections are closed after this */
     size_t connection_memory;  /* per-connection buffer: bounds the request line and headers */
     unsigned blocking_threads; /* threads for deferred work (http_request_defer) */
+    /* A connection must deliver a request's whole headers within this many
+     * seconds of opening or of its previous answer, or it is closed: a
+     * client dripping header bytes cannot hold a connection (the idle
+     * timeout alone restarts at every byte).  0: 10 s. */
+    unsigned header_timeout_seconds;
+    /* TLS: the certificate chain and private key as PEM text (borrowed,
+     * copied by http_server_new); both NULL for plain HTTP. */
+    const char *tls_cert_pem;
+    const char *tls_key_pem;
 };
 
 struct http_server;
@@ -80,6 +89,10 @@ struct http_request;
  * http_server_route.
  */
 typedef enum lt_code (*http_handler_fn)(struct http_request *req, void *ctx, struct lt_error *err);
+
+/* The content security policy of every response: only this origin's
+ * scripts, styles and images (no inline script), never in a frame. */
+#define HTTP_CSP "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 /* Fill cfg with the defaults: 127.0.0.1:8080, CPU count threads, 1 MiB
  * bodies, 1024 connections, 64 per address, 30 s timeout, 16 KiB memory,
@@ -102,9 +115,18 @@ void http_server_route(struct http_server *s, const char *method, const char *pa
                        http_handler_fn handler, void *ctx);
 
 /*
+ * Visit every route added: fn(method, pattern, arg), in the order added
+ * (borrowed strings).  The access policy (src/auth/policy.h) checks with it
+ * that each route has a rule.
+ */
+typedef void (*http_route_visit_fn)(const char *method, const char *pattern, void *arg);
+void http_server_each_route(const struct http_server *s, http_route_visit_fn fn, void *arg);
+
+/*
  * Bind, listen and start the workers.  LT_EIO when the address cannot be
  * bound (the port is taken, the address is not local), with the system's
- * reason in the detail.
+ * reason in the detail, or when libmicrohttpd refuses the TLS certificate
+ * or key; LT_EUNAVAIL when TLS is asked of a libmicrohttpd built without it.
  */
 enum lt_code http_server_start(struct http_server *s, struct lt_error *err);
 
@@ -119,7 +141,7 @@ void http_server_free(struct http_server *s);
 /* The port listened on (useful with port 0); 0 before start. */
 uint16_t http_server_port(const struct http_server *s);
 
-/* "http://127.0.0.1:8080" once started, "" before (borrowed). */
+/* "http://127.0.0.1:8080" (https:// with TLS) once started, "" before (borrowed). */
 const char *http_server_url(const struct http_server *s);
 
 /* The request body cap in force, in bytes. */
@@ -144,6 +166,9 @@ const char *http_request_body(const struct http_request *req, size_t *len);
 
 /* The client's address, "127.0.0.1" or "::1". */
 const char *http_request_client(const struct http_request *req);
+
+/* True if the request came over TLS (the server has a certificate). */
+bool http_request_tls(const struct http_request *req);
 
 /*
  * Parse the body as a JSON object (new reference in *out).  LT_EINVAL for
