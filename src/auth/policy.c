@@ -86,7 +86,7 @@ static const struct auth_rule rules[] = {
     SIGNED("POST", "/sync/v1/push"),
     SIGNED("POST", "/sync/v1/enrol"),
     ROLES("GET", "/sync/v1/status", OFFICER | AUDITOR | ADMIN | NODE),
-    ROLES("GET", "/sync/v1/metrics", AUDITOR | ADMIN | NODE),
+    ROLES("GET", "/sync/v1/metrics", OFFICER | AUDITOR | ADMIN | NODE),
 
     /* Accounts (src/auth/routes.c). */
     PUBLIC("POST", "/api/v1/auth/login"),

@@ -16,6 +16,13 @@
  * database, sent by the child), parents are started before their children,
  * and the command prints each node's URL and the word "ready".
  *
+ * Each new node also gets demo accounts, with passwords random to this
+ * tree: a clerk and an officer at each commune, an officer, an auditor
+ * and an admin at each province and at the centre, named "ROLE.CODE"
+ * ("officer.00004", "admin.vn").  They are written to DIR/accounts.txt
+ * (readable by its owner only) and printed with the URLs, so that a
+ * newcomer can log in at once.
+ *
  * SIGINT or SIGTERM (Ctrl-C) stops the tree: SIGINT to every node, then a
  * wait of up to STOP_WAIT_S seconds before SIGKILL.  A node that dies on
  * its own is reported and the rest keep running.
@@ -37,6 +44,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
+#include "auth/auth.h"
 #include "cli/commands.h"
 #include "core/date.h"
 #include "core/error.h"
@@ -203,6 +213,80 @@ static enum lt_code fix_parent_url(const struct tree_node *t, const char *url, s
     return rc;
 }
 
+/* Demo accounts (see the top of the file). */
+
+static void accounts_path(const struct up *up, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/accounts.txt", up->dir);
+}
+
+static enum lt_code add_demo_account(struct auth *au, FILE *list, const struct tree_node *t,
+                                     enum auth_role role, struct lt_error *err)
+{
+    struct auth_principal acct;
+    unsigned char raw[12];
+    char secret[24], password[32];
+    enum lt_code rc;
+
+    memset(&acct, 0, sizeof(acct));
+    acct.role = role;
+    snprintf(acct.unit, sizeof(acct.unit), "%s", t->code);
+    snprintf(acct.account, sizeof(acct.account), "%s.%s", auth_role_name(role),
+             strcmp(t->code, "VN") == 0 ? "vn" : t->code);
+    randombytes_buf(raw, sizeof(raw));
+    sodium_bin2base64(secret, sizeof(secret), raw, sizeof(raw),
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    /* The "-7-" makes sure of a digit and a sign whatever the random part. */
+    snprintf(password, sizeof(password), "lt-7-%s", secret);
+    rc = auth_account_add(au, NULL, &acct, password, err);
+    if (rc == LT_OK) {
+        fprintf(list, "%-22s %-16s %-8s %-6s %s\n", t->url, acct.account, auth_role_name(role),
+                t->code, password);
+    }
+    return rc;
+}
+
+static enum lt_code make_demo_accounts(const struct up *up, const struct tree_node *t,
+                                       struct lt_error *err)
+{
+    static const enum auth_role commune[] = { AUTH_CLERK, AUTH_OFFICER };
+    static const enum auth_role upper[] = { AUTH_OFFICER, AUTH_AUDITOR, AUTH_ADMIN };
+    bool is_commune = strlen(t->code) == 5;
+    const enum auth_role *roles = is_commune ? commune : upper;
+    size_t n = is_commune ? 2 : 3;
+    char path[PATH_MAX + 16];
+    struct store_options so;
+    struct store *st = NULL;
+    struct auth *au;
+    FILE *list;
+    int fd;
+    enum lt_code rc = LT_OK;
+
+    accounts_path(up, path, sizeof(path));
+    fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    list = fd >= 0 ? fdopen(fd, "a") : NULL;
+    if (list == NULL) {
+        if (fd >= 0) {
+            close(fd);
+        }
+        lt_error_set(err, LT_EIO, "could not write \"%s\"", path);
+        lt_error_detail(err, "%s", strerror(errno));
+        return LT_EIO;
+    }
+    store_options_default(&so);
+    rc = store_open(t->dir, &so, &st, err);
+    if (rc == LT_OK) {
+        au = auth_new(st, units_builtin(), NULL);
+        for (size_t i = 0; i < n && rc == LT_OK; i++) {
+            rc = add_demo_account(au, list, t, roles[i], err);
+        }
+        auth_free(au);
+        store_close(st);
+    }
+    fclose(list);
+    return rc;
+}
+
 /* Create (or keep) each node's data directory. */
 static enum lt_code prepare_nodes(struct up *up, struct lt_error *err)
 {
@@ -236,6 +320,9 @@ static enum lt_code prepare_nodes(struct up *up, struct lt_error *err)
             return LT_EIO;
         }
         t->fresh = true;
+        if (make_demo_accounts(up, t, err) != LT_OK) {
+            return err->code;
+        }
     }
     return LT_OK;
 }
@@ -657,6 +744,25 @@ static int pad(const char *s, int width)
     return n < width ? width - n : 0;
 }
 
+static void print_accounts(const struct up *up)
+{
+    char path[PATH_MAX + 16], line[256];
+    FILE *f;
+
+    accounts_path(up, path, sizeof(path));
+    f = fopen(path, "r");
+    if (f == NULL) {
+        printf("no demo accounts (%s is missing): add some with \"lienthong user add\"\n", path);
+        return;
+    }
+    printf("accounts (also in %s):\n  %-22s %-16s %-8s %-6s %s\n", path, "NODE", "ACCOUNT", "ROLE",
+           "UNIT", "PASSWORD");
+    while (fgets(line, sizeof(line), f) != NULL) {
+        printf("  %s", line);
+    }
+    fclose(f);
+}
+
 static void print_tree(const struct up *up)
 {
     printf("lienthong tree in %s:\n", up->dir);
@@ -671,14 +777,19 @@ static void print_tree(const struct up *up)
         printf("  %-6s %s%*s %s  %s\n", t->code, u != NULL ? u->name : "",
                pad(u != NULL ? u->name : "", 26), "", t->url, parent);
     }
-    printf("try:\n"
-           "  curl %s/sync/v1/status\n"
-           "  curl -X POST %s/api/v1/people -d '{\"id\":\"001090123456\",\"full_name\":\"Nguyễn "
+    print_accounts(up);
+    printf("try (log in as the officer of commune 00004, then use the token):\n"
+           "  TOKEN=$(curl -s %s/api/v1/auth/login -d '{\"account\":\"officer.00004\","
+           "\"password\":\"PASSWORD\"}' | sed 's/.*\"token\":\"\\([^\"]*\\)\".*/\\1/')\n"
+           "  curl -H \"Authorization: Bearer $TOKEN\" %s/sync/v1/status\n"
+           "  curl -H \"Authorization: Bearer $TOKEN\" -H 'X-Purpose: demo' -X POST "
+           "%s/api/v1/people -d '{\"id\":\"001090123456\",\"full_name\":\"Nguyễn "
            "Văn An\",\"birth_date\":\"1990-05-01\",\"sex\":\"male\",\"ethnicity\":\"01\","
            "\"nationality\":\"VN\",\"status\":\"alive\"}'\n"
-           "  curl %s/api/v1/people/001090123456\n"
+           "  curl -H \"Authorization: Bearer $TOKEN\" -H 'X-Purpose: demo' "
+           "%s/api/v1/people/001090123456\n"
            "logs in %s/logs; Ctrl-C stops the tree\n",
-           up->nodes[0].url, up->nodes[3].url, up->nodes[0].url, up->dir);
+           up->nodes[3].url, up->nodes[3].url, up->nodes[3].url, up->nodes[3].url, up->dir);
 }
 
 static int run_tree(struct up *up, const sigset_t *set)

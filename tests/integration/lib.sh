@@ -100,6 +100,17 @@ start_server() {
     return 1
 }
 
+# account_token DIR NAME ROLE UNIT [PERSON]: add an account to the node in
+# DIR and print a bearer token of a new session for it.
+TEST_PASSWORD='correct-horse-battery-7'
+account_token() {
+    local dir=$1 name=$2 role=$3 unit=$4 person=${5:-}
+    printf '%s\n' "$TEST_PASSWORD" >"$TMP/password"
+    "$LT" user add --data "$dir" --account "$name" --role "$role" --unit "$unit" \
+        ${person:+--person "$person"} --password-file "$TMP/password" >/dev/null || return 1
+    "$LT" user token --data "$dir" --account "$name"
+}
+
 done_testing() {
     echo "1..$_n"
     [ "$_failed" -eq 0 ]

@@ -377,13 +377,14 @@ timeout 10 "$LT" serve --data "$TMP/no-such-node" --listen "127.0.0.1:$(free_por
 check_eq "--data without a node: exit 1" 1 "$?"
 mkdir -p "$TMP/nodes"
 "$LT" init --data "$TMP/nodes/ba-dinh" --unit 00004 >/dev/null 2>&1
+TOKEN=$(account_token "$TMP/nodes/ba-dinh" clerk00004 clerk 00004)
 NODE_PORT=$(free_port)
 "$LT" serve --data "$TMP/nodes/ba-dinh" --listen "127.0.0.1:$NODE_PORT" >"$TMP/node.log" 2>&1 &
 node_server=$!
 _pids="$_pids $node_server"
 status=000
 for _ in $(seq 1 100); do
-    status=$(curl -s -o "$TMP/body" -w '%{http_code}' \
+    status=$(curl -s -o "$TMP/body" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
         "http://127.0.0.1:$NODE_PORT/api/v1/people?unit=00004")
     [ "$status" = 200 ] && break
     sleep 0.1

@@ -21,8 +21,8 @@ req() {
     local method=$1 path=$2
     shift 2
     rm -f "$TMP/body"
-    status=$(curl -s -o "$TMP/body" -D "$TMP/headers" -w '%{http_code}' -X "$method" "$@" \
-        "$BASE$path")
+    status=$(curl -s -o "$TMP/body" -D "$TMP/headers" -w '%{http_code}' -X "$method" \
+        -H "Authorization: Bearer ${AUTH:-$TOKEN}" -H 'X-Purpose: registry test' "$@" "$BASE$path")
 }
 
 # send METHOD PATH JSON [curl args...]: a request with a JSON body.
@@ -80,6 +80,9 @@ residence() {
 }
 
 check "init a node for Hà Nội (01)" "$LT" init --data "$DATA" --unit 01
+# An officer of the province writes and reads; an admin reads the counters.
+TOKEN=$(account_token "$DATA" officer01 officer 01)
+ADMIN=$(account_token "$DATA" admin01 admin 01)
 start_server "$PORT" --data "$DATA" || {
     done_testing
     exit 1
@@ -131,7 +134,8 @@ req GET "/api/v1/people/$AN" -H 'If-None-Match: "7", W/"1"'
 check_eq "If-None-Match list with a weak match: 304" 304 "$status"
 req GET "/api/v1/people/$AN" -H 'If-None-Match: "2"'
 check_eq "If-None-Match other version: 200" 200 "$status"
-status=$(curl -s -I -o "$TMP/headers" -w '%{http_code}' "$BASE/api/v1/people/$AN")
+status=$(curl -s -I -o "$TMP/headers" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+    "$BASE/api/v1/people/$AN")
 check_eq "HEAD person: 200 with the ETag" '200 "1"' "$status $(header ETag)"
 
 req GET "/api/v1/people/001099000001"
@@ -296,7 +300,7 @@ refused "a cause over the limit" 400 cause
 
 # --- the store's counters ------------------------------------------------------
 
-req GET /metrics
+AUTH=$ADMIN req GET /metrics
 check_eq "metrics: 200 text" 200 "$status"
 check_contains "metrics: commits counter" "lienthong_store_commits_total" "$(cat "$TMP/body")"
 
@@ -305,13 +309,14 @@ before_w=$(grep '^lienthong_store_writes_total' "$TMP/body" | cut -d' ' -f2)
 before_c=$(grep '^lienthong_store_commits_total' "$TMP/body" | cut -d' ' -f2)
 for i in $(seq 10 41); do
     curl -s -o /dev/null -w '%{http_code}\n' -X POST -H 'Content-Type: application/json' \
+        -H "Authorization: Bearer $TOKEN" \
         --data-binary "$(person "0010960000$i" "Người Thứ $i" 1996-01-01 male)" \
         "$BASE/api/v1/people" >>"$TMP/codes" &
     writers="${writers:-} $!"
 done
 wait $writers
 check_eq "32 concurrent POSTs: all 201" 32 "$(grep -c '^201$' "$TMP/codes")"
-req GET /metrics
+AUTH=$ADMIN req GET /metrics
 writes=$(($(grep '^lienthong_store_writes_total' "$TMP/body" | cut -d' ' -f2) - before_w))
 commits=$(($(grep '^lienthong_store_commits_total' "$TMP/body" | cut -d' ' -f2) - before_c))
 check_eq "32 concurrent POSTs: 32 writes in 1 to 32 commits" "32 true" \

@@ -13,7 +13,7 @@
 
 . "$(dirname "$0")/lib.sh"
 
-declare -A PORT DIR PID UNIT PARENT ORIGIN
+declare -A PORT DIR PID UNIT PARENT ORIGIN TOKEN
 SERVE_OPTS=(--threads 2 --sync-heartbeat 0.5 --silent-after 3 --sync-retry-max 1 --trace sync)
 WRITERS=""
 PROXY_PID=""
@@ -50,6 +50,8 @@ node_new() {
         return 1
     }
     ORIGIN[$name]=$(sed -n 's/^created node \([^ ]*\) .*/\1/p' "$TMP/$name.init")
+    # An officer of the node's unit writes, reads and watches sync.
+    TOKEN[$name]=$(account_token "${DIR[$name]}" ops officer "$unit")
 }
 
 # node_start NAME: serve and wait for /healthz (15 s at most)
@@ -89,13 +91,14 @@ enrol() {
 
 # post NAME PATH JSON: prints the HTTP status
 post() {
-    curl -s -o "$TMP/post.body" -w '%{http_code}' -m 5 -X POST \
+    curl -s -o "$TMP/post.body" -w '%{http_code}' -m 5 -X POST -H "Authorization: Bearer ${TOKEN[$1]}" \
         -H 'Content-Type: application/json' --data-binary "$3" "$(url "$1")$2"
 }
 
 # status NAME EXPR: a Python expression over GET /sync/v1/status (bound to d)
 status() {
-    curl -s -m 5 "$(url "$1")/sync/v1/status" >"$TMP/status.json"
+    curl -s -m 5 -H "Authorization: Bearer ${TOKEN[$1]}" "$(url "$1")/sync/v1/status" \
+        >"$TMP/status.json"
     python3 - "$TMP/status.json" "$2" <<'EOF'
 import json, sys
 try:
@@ -163,7 +166,10 @@ wait_positive() {
     return 1
 }
 
-has_person() { curl -fs -m 2 "$(url "$1")/api/v1/people/$2" >/dev/null; }
+has_person() {
+    curl -fs -m 2 -H "Authorization: Bearer ${TOKEN[$1]}" -H 'X-Purpose: sync test' \
+        "$(url "$1")/api/v1/people/$2" >/dev/null
+}
 
 section() { echo "# -- $1 (at ${SECONDS}s)"; }
 
@@ -238,7 +244,7 @@ check_eq "and in contact" "false" "$(child_of P01 C4 "['silent']")"
 check_eq "the commune reports its parent acknowledged everything" "0" \
     "$(status C4 "d['upstream']['backlog_events']")"
 check_eq "and connected" "true" "$(status C4 "d['upstream']['connected']")"
-metrics=$(curl -s "$(url P01)/sync/v1/metrics")
+metrics=$(curl -s -H "Authorization: Bearer ${TOKEN[P01]}" "$(url P01)/sync/v1/metrics")
 check_contains "metrics give each child's backlog" \
     "lienthong_sync_child_backlog_events{child=\"${ORIGIN[C4]}\",unit=\"00004\"} 0" "$metrics"
 check_contains "metrics give the upstream backlog" "lienthong_sync_upstream_backlog_events 0" \
@@ -296,7 +302,7 @@ writer() { # writer NAME FILE: POST each line, on through failures
         [ -f "$TMP/stop-writers" ] && break
         target="$(url "$1")/api/v1/people"
         curl -s -o /dev/null -m 2 -X POST -H 'Content-Type: application/json' \
-            --data-binary "$line" "$target" 2>/dev/null
+            -H "Authorization: Bearer ${TOKEN[$1]}" --data-binary "$line" "$target" 2>/dev/null
         sleep 0.01
     done <"$2"
 }
@@ -418,7 +424,7 @@ check_eq "nothing of it was applied" "0" "$(count_of P01 BS)"
 check_eq "the parent's cursor did not move" "0" "$(child_of P01 BS "['acked']")"
 check_contains "metrics count it" \
     "lienthong_sync_child_refused_batches_total{child=\"${ORIGIN[BS]}\",unit=\"00025\"}" \
-    "$(curl -s "$(url P01)/sync/v1/metrics")"
+    "$(curl -s -H "Authorization: Bearer ${TOKEN[P01]}" "$(url P01)/sync/v1/metrics")"
 check_contains "the child reports the refusal" "bad signature" \
     "$(status BS "d['upstream']['last_error']")"
 check "the child keeps serving" has_person BS 001090123456
@@ -455,7 +461,8 @@ check_contains "its parent refuses it as outside its jurisdiction" \
     "$(child_of P01 BJ "['last_refusal']")"
 check_eq "nothing of the batch was applied" "0" "$(count_of P01 BJ)"
 check_fails "the household is not at the province" \
-    curl -fs "$(url P01)/api/v1/households/HK-X1"
+    curl -fs -H "Authorization: Bearer ${TOKEN[P01]}" -H 'X-Purpose: sync test' \
+    "$(url P01)/api/v1/households/HK-X1"
 node_stop BJ
 
 # replayed and altered requests, recorded by a proxy between child and parent
@@ -571,9 +578,19 @@ check_contains "and prints each node's URL" "26740  Phường Sài Gòn" "$(cat 
 check_eq "six nodes" "6" "$(grep -cE '^  [0-9A-Z]+ .*http://127.0.0.1:[0-9]+  (centre|parent)' "$TMP/up.out")"
 PORT[UPC]=$((UP_PORT + 3))
 PORT[UPV]=$UP_PORT
+check_contains "and the demo accounts with their passwords" "officer.00004" "$(cat "$TMP/up.out")"
+TOKEN[UPC]=$("$LT" user token --data "$TMP/tree/00004" --account officer.00004)
+TOKEN[UPV]=$("$LT" user token --data "$TMP/tree/VN" --account officer.vn)
+UP_PASSWORD=$(awk '$2 == "officer.00004" { print $5 }' "$TMP/tree/accounts.txt")
+check_eq "the officer of 00004 logs in with the password printed" 200 \
+    "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$(url UPC)/api/v1/auth/login" \
+        --data-binary "{\"account\":\"officer.00004\",\"password\":\"$UP_PASSWORD\"}")"
 check_eq "a write at a commune of the tree" "201" "$(post UPC /api/v1/people "$PERSON")"
 check "reaches the centre" wait_for 10 has_person UPV 001090123456
-demo_at_centre() { curl -s "$(url UPV)/api/v1/households?unit=26740&limit=1" | grep -c '"unit":"26740"'; }
+demo_at_centre() {
+    curl -s -H "Authorization: Bearer ${TOKEN[UPV]}" "$(url UPV)/api/v1/households?unit=26740&limit=1" |
+        grep -c '"unit":"26740"'
+}
 check "so does the demo data" wait_eq 20 1 demo_at_centre
 kill -INT "$UP_PID"
 wait "$UP_PID"
