@@ -68,7 +68,7 @@ for c in 1 16 64; do
     w0=$(metric lienthong_store_writes_total "$PORT")
     f0=$(metric lienthong_store_writes_failed_total "$PORT")
     c0=$(metric lienthong_store_commits_total "$PORT")
-    rate=$(wrk_rate -t"$t" -c"$c" -d"${SECS}s" -s "$ROOT/bench/post.lua" "http://127.0.0.1:$PORT" -- "$run")
+    rate=$(wrk_rate -t"$t" -c"$c" -d"${SECS}s" "${AUTH_H[@]}" -s "$ROOT/bench/post.lua" "http://127.0.0.1:$PORT" -- "$run")
     w1=$(metric lienthong_store_writes_total "$PORT")
     f1=$(metric lienthong_store_writes_failed_total "$PORT")
     c1=$(metric lienthong_store_commits_total "$PORT")

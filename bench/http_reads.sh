@@ -67,7 +67,7 @@ ticks() {
 # run_wrk URL: one measured run; prints "requests/s requests".
 run_wrk() {
     local out
-    out=$("${WRK[@]}" -t2 -c64 -d"${SECS}s" -s "$ROOT/bench/reads.lua" "$1" -- "$IDS")
+    out=$("${WRK[@]}" -t2 -c64 -d"${SECS}s" "${AUTH_H[@]}" -s "$ROOT/bench/reads.lua" "$1" -- "$IDS")
     if echo "$out" | grep -qE 'Non-2xx|Socket errors'; then
         echo "wrk saw errors against $1:" >&2
         echo "$out" >&2
@@ -127,7 +127,7 @@ for _ in $(seq 1 50); do
     curl -fsS "http://127.0.0.1:$NPORT/api/v1/people/$(head -n 1 "$IDS")" >/dev/null 2>&1 && break
     sleep 0.1
 done
-if ! cmp -s <(curl -s "http://127.0.0.1:$PORT/api/v1/people/$(head -n 1 "$IDS")") \
+if ! cmp -s <(curl -s "${AUTH_H[@]}" "http://127.0.0.1:$PORT/api/v1/people/$(head -n 1 "$IDS")") \
     <(curl -s "http://127.0.0.1:$NPORT/api/v1/people/$(head -n 1 "$IDS")"); then
     echo "nginx and lienthong do not serve the same bytes" >&2
     exit 1
@@ -136,8 +136,8 @@ NGINX_ALL="$NGINX_PID $(pgrep -P "$NGINX_PID" | tr '\n' ' ')"
 
 # Both servers stay up and the runs alternate, so that whatever else the
 # machine does falls on both alike; each gets a 5 s warm-up first.
-"${WRK[@]}" -t2 -c64 -d5s -s "$ROOT/bench/reads.lua" "http://127.0.0.1:$PORT" -- "$IDS" >/dev/null
-"${WRK[@]}" -t2 -c64 -d5s -s "$ROOT/bench/reads.lua" "http://127.0.0.1:$NPORT" -- "$IDS" >/dev/null
+"${WRK[@]}" -t2 -c64 -d5s "${AUTH_H[@]}" -s "$ROOT/bench/reads.lua" "http://127.0.0.1:$PORT" -- "$IDS" >/dev/null
+"${WRK[@]}" -t2 -c64 -d5s "${AUTH_H[@]}" -s "$ROOT/bench/reads.lua" "http://127.0.0.1:$NPORT" -- "$IDS" >/dev/null
 lt_runs="" ng_runs="" lt_n=0 ng_n=0 lt_cpu=0 ng_cpu=0
 for _ in $(seq 1 "$RUNS"); do
     t0=$(ticks "$LT_PID")

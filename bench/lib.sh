@@ -39,9 +39,27 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# metric NAME PORT: one counter of the node's /metrics.
+# metric NAME PORT: one counter of the node's /metrics (read as the admin).
 metric() {
-    curl -s "http://127.0.0.1:$2/metrics" | awk -v n="$1" '$1 == n {print $2}'
+    curl -s -H "Authorization: Bearer ${ADMIN_TOKEN:-}" "http://127.0.0.1:$2/metrics" |
+        awk -v n="$1" '$1 == n {print $2}'
+}
+
+# bench_accounts DIR: an officer (reads and writes) and an admin (/metrics)
+# of the whole country on the node in DIR, made once; sets OFFICER_TOKEN,
+# ADMIN_TOKEN and AUTH_H, the curl and wrk arguments of the officer's
+# requests (a bearer token and a stated purpose).
+bench_accounts() {
+    local dir=$1 role
+    printf 'bench-password-7\n' >"$BENCH_OUT/password"
+    for role in officer admin; do
+        "$LT" user list --data "$dir" 2>/dev/null | grep -q "^bench.$role " ||
+            "$LT" user add --data "$dir" --account "bench.$role" --role "$role" --unit VN \
+                --password-file "$BENCH_OUT/password" >/dev/null || return 1
+    done
+    OFFICER_TOKEN=$("$LT" user token --data "$dir" --account bench.officer --hours 24)
+    ADMIN_TOKEN=$("$LT" user token --data "$dir" --account bench.admin --hours 24)
+    AUTH_H=(-H "Authorization: Bearer $OFFICER_TOKEN" -H "X-Purpose: benchmark")
 }
 
 # serve DIR PORT [args...]: start "lienthong serve --data DIR" in the
@@ -49,6 +67,7 @@ metric() {
 serve() {
     local dir=$1 port=$2
     shift 2
+    bench_accounts "$dir" || return 1
     ${SERVE_PREFIX:-} "$LT" serve --data "$dir" --listen "127.0.0.1:$port" "$@" \
         >"$BENCH_OUT/serve-$port.log" 2>&1 &
     SERVE_PID=$!
@@ -127,7 +146,7 @@ load_over_http() {
     local dir=$1 file=$2 n=$3 port last=-1 same=0 written
     port=$(free_port)
     serve "$dir" "$port" || return 1
-    wrk -t2 -c48 -d7200s -s "$ROOT/bench/load.lua" "http://127.0.0.1:$port" -- "$file" 2 \
+    wrk -t2 -c48 -d7200s "${AUTH_H[@]}" -s "$ROOT/bench/load.lua" "http://127.0.0.1:$port" -- "$file" 2 \
         >"$BENCH_OUT/load.log" 2>&1 &
     local wrk_pid=$!
     while :; do
@@ -146,7 +165,7 @@ load_over_http() {
     done
     kill "$wrk_pid" 2>/dev/null
     wait "$wrk_pid" 2>/dev/null
-    python3 "$ROOT/bench/topup.py" "http://127.0.0.1:$port" "$dir/lienthong.db" "$file" \
+    LT_TOKEN=$OFFICER_TOKEN python3 "$ROOT/bench/topup.py" "http://127.0.0.1:$port" "$dir/lienthong.db" "$file" \
         "$dir/ids.txt" >&2
     local rc=$?
     stop "$SERVE_PID"

@@ -36,7 +36,7 @@ echo "database: $(du -sh "$NODE" | cut -f1) in $NODE"
 PORT=$(free_port)
 serve "$NODE" "$PORT"
 idle=$(awk '/VmHWM/{print $2}' "/proc/$SERVE_PID/status")
-rate=$(wrk_rate -t2 -c64 -d"${SECS}s" -s "$ROOT/bench/reads.lua" "http://127.0.0.1:$PORT" -- \
+rate=$(wrk_rate -t2 -c64 -d"${SECS}s" "${AUTH_H[@]}" -s "$ROOT/bench/reads.lua" "http://127.0.0.1:$PORT" -- \
     "$NODE/ids.txt")
 status=/proc/$SERVE_PID/status
 hwm=$(awk '/VmHWM/{print $2}' "$status")

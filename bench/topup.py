@@ -10,6 +10,7 @@ second reader beside the serving process, as WAL allows).  Writes the IDs
 the node holds to IDS_OUT, one a line, and prints how many were topped up.
 """
 import http.client
+import os
 import json
 import re
 import sqlite3
@@ -32,7 +33,8 @@ def main():
         rec.pop("mother_id", None)
         conn.request("POST", "/api/v1/people?cause=bench-load",
                      json.dumps(rec, ensure_ascii=False).encode(),
-                     {"Content-Type": "application/json"})
+                     {"Content-Type": "application/json",
+                      "Authorization": "Bearer " + os.environ.get("LT_TOKEN", "")})
         r = conn.getresponse()
         body = r.read()
         if r.status == 201:

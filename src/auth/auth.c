@@ -597,6 +597,7 @@ enum lt_code auth_login(struct auth *a, const char *account, const char *passwor
     bool ok;
 
     *retry_ms = 0;
+    /* XXX: behind a proxy client is the proxy's address; X-Forwarded-For is not trusted yet. */
     snprintf(akey, sizeof(akey), "account:%.63s", account);
     snprintf(ckey, sizeof(ckey), "client:%.64s", client);
     *retry_ms = limited(a, akey, ckey, now_ms());

@@ -16,6 +16,7 @@
 #include "core/buf.h"
 #include "core/banned.h"
 
+/* XXX: counts live in this process only: a restart forgets them. */
 #define RL_SLOTS   4096
 #define RL_PROBE   8
 #define RL_KEY_MAX 96

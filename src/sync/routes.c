@@ -17,12 +17,12 @@
  * "ack": N}) and logged at INFO, as it happens after every restart that
  * lost an answer.
  *
- * Status and metrics are open to anyone who can reach the node, as
- * /healthz is, until accounts and roles exist; GET /metrics belongs to
- * api_registry.c (store counters), so the sync series are served apart
- * until it can append them (docs/SYNC.md, "Hooks needed").
+ * Push and enrol are authenticated here, by signature and one-time token;
+ * status and metrics need an account, checked by the guard (the access
+ * policy, src/auth/policy.c).  GET /metrics belongs to api_registry.c
+ * (store counters), so the sync series are served apart until it can
+ * append them (docs/SYNC.md, "Hooks needed").
  *
- * XXX: /sync/v1/status and /sync/v1/metrics need no account yet.
  * XXX: the sync series are not in GET /metrics yet.
  */
 #include <jansson.h>
