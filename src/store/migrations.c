@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "oss/schema.h"
 #include "registry/schema.h"
 #include "sync/schema.h"
 #include "core/banned.h"
@@ -84,6 +85,7 @@ static const struct migration steps[] = {
     { "event log", evlog_v1_sql },
     { "registries", registry_schema_sql },
     { "sync", sync_schema_sql },
+    { "one-stop shop", oss_schema_sql },
 };
 
 const struct migration *migrations_builtin(size_t *n)
