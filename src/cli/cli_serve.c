@@ -32,6 +32,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "http/api.h"
+#include "http/api_oss.h"
 #include "http/api_registry.h"
 #include "http/server.h"
 #include "registry/registry.h"
@@ -251,6 +252,7 @@ int cmd_serve(int argc, char **argv)
     struct address_converter *conv = NULL;
     struct node *node = NULL;
     struct sync *sync = NULL;
+    struct oss *oss = NULL;
     struct sync_options sync_opt;
     const char *data_dir = NULL;
     const struct units *u;
@@ -294,6 +296,10 @@ int cmd_serve(int argc, char **argv)
     api_address_register(server, conv);
     if (node != NULL) {
         api_registry_register(server, node);
+        /* XXX: no login guard yet: every request is anonymous, so only the procedures and
+         * the public look-up of the one-stop shop answer (the rest say 401) */
+        oss = oss_new(node, oss_catalogue_builtin(), oss_calendar_builtin());
+        api_oss_register(server, oss);
         if (start_sync(node, data_dir, &sync_opt, &sync, &err) != LT_OK) {
             lt_error_print(&err, stderr);
             status = EXIT_FAILED;
@@ -329,6 +335,7 @@ int cmd_serve(int argc, char **argv)
 out:
     http_server_free(server);
     sync_free(sync);
+    oss_free(oss);
     node_close(node);
     address_converter_free(conv);
     return status;

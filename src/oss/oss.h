@@ -50,6 +50,9 @@ void oss_free(struct oss *o); /* NULL ok */
 /* Replace the wall clock (ms since the epoch); NULL restores it.  For tests and benchmarks. */
 void oss_set_clock(struct oss *o, int64_t (*now_ms)(void *arg), void *arg);
 
+/* LT_EUNAUTH ("sign in first") for an anonymous caller (who NULL), else LT_OK. */
+enum lt_code oss_require_principal(const struct auth_principal *who, struct lt_error *err);
+
 const struct oss_catalogue *oss_catalogue(const struct oss *o);
 const struct oss_calendar *oss_calendar(const struct oss *o);
 struct node *oss_node(const struct oss *o);

@@ -44,9 +44,6 @@ void oss_province_of(const struct oss *o, const char *code, char out[UNIT_CODE_M
 void oss_unit_at_level(const struct oss *o, const char *commune, enum oss_level level,
                        char out[UNIT_CODE_MAX]);
 
-/* LT_EUNAUTH for an anonymous caller. */
-enum lt_code oss_require_principal(const struct auth_principal *who, struct lt_error *err);
-
 /* True if code lies in the caller's jurisdiction. */
 bool oss_within(const struct oss *o, const struct auth_principal *who, const char *code);
 
