@@ -104,6 +104,7 @@ static void open_node(const char *dir)
     store_close(s);
     o.create = false;
     o.readers = 16;
+    o.cache_kib = 65536; /* a province node's database does not fit the 8 MiB default */
     if (node_open(dir, &o, &node, &err) != LT_OK) {
         die("open", &err);
     }

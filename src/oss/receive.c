@@ -230,6 +230,24 @@ static enum lt_code check_fields(struct oss *o, struct receipt *r, const json_t 
     return LT_OK;
 }
 
+/* A child's personal ID agrees with the birth date and sex declared (as the registry will ask). */
+static enum lt_code check_child_id(struct oss *o, const json_t *fields, struct lt_error *err)
+{
+    const char *id = str(fields, "child_id");
+    const char *born = str(fields, "child_birth_date");
+    const char *sex = str(fields, "child_sex");
+    int32_t day;
+
+    if (id == NULL || born == NULL || sex == NULL || date_parse(born, &day, NULL) != LT_OK) {
+        return LT_OK;
+    }
+    if (ids_personal_id_check(o->u, id, day, strcmp(sex, "female") == 0, err) != LT_OK) {
+        lt_error_field(err, "fields.child_id");
+        return LT_EINVAL;
+    }
+    return LT_OK;
+}
+
 static enum lt_code check_documents(struct receipt *r, const json_t *docs, struct lt_error *err)
 {
     const json_t *known = json_object_get(r->p->doc, "documents");
@@ -447,6 +465,9 @@ enum lt_code oss_receive(struct oss *o, const struct auth_principal *who, const 
     }
     if (rc == LT_OK) {
         rc = check_fields(o, &r, json_object_get(req, "fields"), err);
+    }
+    if (rc == LT_OK) {
+        rc = check_child_id(o, r.fields, err);
     }
     if (rc == LT_OK) {
         rc = check_documents(&r, json_object_get(req, "documents"), err);

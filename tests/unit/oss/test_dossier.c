@@ -79,6 +79,15 @@ static json_t *act(struct fixture *f, const struct auth_principal *who, const ch
     "\"child_ethnicity\":\"01\",\"father_id\":\"" FATHER "\",\"mother_id\":\"" MOTHER "\","        \
     "\"residence_unit\":\"00004\",\"address_line\":\"1 Phố Đội Cấn\",\"card_no\":\"TE101\"}}"
 
+/* the same with a household that does not exist: the residence step will fail */
+#define BIRTH_COMPOSITE_HH                                                                         \
+    "{\"procedure\":\"birth_residence_health_insurance\",\"applicant\":{\"kind\":\"person\","      \
+    "\"id\":\"" FATHER "\"},\"channel\":\"counter\",\"documents\":[\"birth_certificate\","         \
+    "\"declaration\"],\"fields\":{\"child_id\":\"" CHILD "\",\"child_full_name\":"                 \
+    "\"Nguyễn Văn Bé\",\"child_birth_date\":\"2026-04-10\",\"child_sex\":\"male\","            \
+    "\"child_ethnicity\":\"01\",\"residence_unit\":\"00004\",\"address_line\":\"1 Phố Đội "   \
+    "Cấn\",\"household_id\":\"HK-404\",\"relation_to_head\":\"child\",\"card_no\":\"TE101\"}}"
+
 static void test_composite_birth_end_to_end(void **state)
 {
     struct fixture *f = *state;
@@ -227,6 +236,19 @@ static void test_bad_input_writes_nothing(void **state)
         "\"spouse_id\":\"" MOTHER "\"}}",
         LT_EFORBIDDEN, &err);
     receive(f, NULL, "{\"procedure\":\"marriage_registration\"}", LT_EUNAUTH, &err);
+    {
+        /* a child ID that says 2026 and male, for a girl */
+        char girl[2048];
+        char *sex;
+
+        snprintf(girl, sizeof(girl), "%s", BIRTH_COMPOSITE);
+        sex = strstr(girl, "\"male\"");
+
+        memmove(sex + 3, sex + 1, strlen(sex + 1) + 1);
+        memcpy(sex + 1, "fem", 3);
+        receive(f, &clerk, girl, LT_EINVAL, &err);
+        assert_string_equal(err.field, "fields.child_id");
+    }
 
     assert_int_equal(log_head(f), head);
     assert_int_equal(oss_queue(f->o, &nation, &q, &page, &err), LT_OK);
@@ -380,6 +402,21 @@ static void test_failed_effect_applies_nothing(void **state)
     json_decref(rec);
 
     /* a composite step that fails leaves the earlier steps and itself as they were */
+    d = receive(f, &clerk, BIRTH_COMPOSITE_HH, LT_OK, &err);
+    snprintf(code, sizeof(code), "%s", S(d, "code"));
+    json_decref(d);
+    json_decref(act(f, &officer, code, "{\"action\":\"review\"}", LT_OK, &err));
+    json_decref(act(f, &officer, code, "{\"action\":\"approve\",\"step\":\"birth\"}", LT_OK, &err));
+    head = log_head(f);
+    act(f, &officer, code, "{\"action\":\"approve\",\"step\":\"residence\"}", LT_EINVAL, &err);
+    assert_int_equal(log_head(f), head);
+    assert_int_equal(registry_get(f->n, REG_RESIDENCE, CHILD "/permanent", &rec, NULL, &err),
+                     LT_ENOTFOUND);
+    assert_int_equal(oss_get(f->o, &officer, code, &d, &err), LT_OK);
+    assert_string_equal(S(d, "status"), "in_review");
+    assert_string_equal(S(json_array_get(json_object_get(d, "steps"), 0), "status"), "approved");
+    assert_string_equal(S(json_array_get(json_object_get(d, "steps"), 1), "status"), "pending");
+    json_decref(d);
 }
 
 static void test_death_composite_and_pause(void **state)
