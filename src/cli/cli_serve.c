@@ -6,7 +6,8 @@
  *
  * Without --data it serves what needs no storage: the units register and
  * address conversion.  With --data it opens the node made by "lienthong
- * init" and serves its registries as well, and takes its place in the tree
+ * init" and serves its registries and its one-stop shop (src/http/api_oss.h)
+ * as well, and takes its place in the tree
  * (src/sync/sync.h): it pushes its log to its parent once enrolled and
  * receives its children's pushes.
  *
@@ -47,7 +48,8 @@ static const char usage_text[] =
     "usage: lienthong serve [options]\n"
     "\n"
     "options:\n"
-    "  --data DIR           serve the registries of the node in DIR (made by\n"
+    "  --data DIR           serve the registries and the one-stop shop of the\n"
+    "                       node in DIR (made by\n"
     "                       \"lienthong init\"); without it only units and\n"
     "                       address conversion are served\n"
     "  --listen ADDR:PORT   where to listen (default 127.0.0.1:8080; also\n"
