@@ -74,7 +74,7 @@ enum lt_code oss_code_parse(const char *s, char out[OSS_DOSSIER_CODE_MAX], struc
             lt_error_set(err, LT_EINVAL, "a dossier code has no \"%c\"",
                          isprint((unsigned char)c) ? c : '?');
             lt_error_hint(
-                err, "codes use digits and letters other than I, L, O and U, e.g. K7M-4QX-9PA");
+                err, "codes use digits and letters other than I, L, O and U, e.g. K7M-4QX-9PD");
             lt_error_field(err, "code");
             return LT_EINVAL;
         }
@@ -82,7 +82,7 @@ enum lt_code oss_code_parse(const char *s, char out[OSS_DOSSIER_CODE_MAX], struc
     }
     if (n != PAYLOAD + 1) {
         lt_error_set(err, LT_EINVAL, "a dossier code has 9 symbols");
-        lt_error_hint(err, "as printed on the receipt, e.g. K7M-4QX-9PA");
+        lt_error_hint(err, "as printed on the receipt, e.g. K7M-4QX-9PD");
         lt_error_field(err, "code");
         return LT_EINVAL;
     }

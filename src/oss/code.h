@@ -2,7 +2,7 @@
  * code.h - dossier codes a citizen can read out on the phone.
  *
  * Design note.  A code is nine symbols written in three groups of three,
- * "K7M-4QX-9PA": eight random symbols and a check symbol.  The alphabet
+ * "K7M-4QX-9PD": eight random symbols and a check symbol.  The alphabet
  * has 31 symbols, the digits and capital letters without those that sound
  * or look alike (1, I, L, O, U): "0" cannot be mistaken for a letter once
  * "O" is gone.  The check symbol is the weighted sum of the eight (weights
@@ -18,7 +18,7 @@
 
 #include "core/error.h"
 
-#define OSS_DOSSIER_CODE_MAX 12 /* "K7M-4QX-9PA" and NUL */
+#define OSS_DOSSIER_CODE_MAX 12 /* "K7M-4QX-9PD" and NUL */
 
 /* A new random code into out. */
 void oss_code_new(char out[OSS_DOSSIER_CODE_MAX]);
