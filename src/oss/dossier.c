@@ -155,14 +155,13 @@ static enum lt_code apply_effects(struct action *ac, struct store_conn *c, const
         .today = oss_today(ac->o),
     };
 
-    for (size_t i = 0; i < p->neffects; i++) {
-        enum lt_code rc = oss_effect_apply(&ctx, p->effects[i], err);
+    enum lt_code rc = oss_effect_check_applicant(
+        &ctx, strcmp(str(json_object_get(doc, "applicant"), "kind"), "business") == 0, err);
 
-        if (rc != LT_OK) {
-            return rc;
-        }
+    for (size_t i = 0; rc == LT_OK && i < p->neffects; i++) {
+        rc = oss_effect_apply(&ctx, p->effects[i], err);
     }
-    return LT_OK;
+    return rc;
 }
 
 static json_t *find_step(const json_t *doc, const char *code, size_t *index)

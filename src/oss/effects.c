@@ -506,6 +506,28 @@ static const struct effect *find(const char *kind)
     return NULL;
 }
 
+enum lt_code oss_effect_check_applicant(const struct oss_effect_ctx *ctx, bool business,
+                                        struct lt_error *err)
+{
+    json_t *rec = NULL;
+    int64_t v = 0;
+    enum lt_code rc = get(ctx, business ? REG_BUSINESS : REG_PERSON, ctx->applicant, &rec, &v, err);
+
+    if (rc == LT_ENOTFOUND) {
+        rc = missing(err, business ? "business" : "person", ctx->applicant);
+    } else if (rc == LT_OK &&
+               strcmp(rstr(rec, "status"), business ? "dissolved" : "deceased") == 0) {
+        rc = lt_error_set(err, LT_EINVAL, "the applicant %s is recorded as %s since receipt",
+                          ctx->applicant, business ? "dissolved" : "deceased");
+        lt_error_hint(err, "reject the dossier; an heir or successor files again");
+    }
+    if (rc == LT_EINVAL) {
+        lt_error_field(err, "applicant.id");
+    }
+    json_decref(rec);
+    return rc;
+}
+
 const char *const *oss_effect_needs(const char *kind)
 {
     const struct effect *e = find(kind);

@@ -12,6 +12,8 @@
 #ifndef LT_OSS_EFFECTS_H
 #define LT_OSS_EFFECTS_H
 
+#include <stdbool.h>
+
 #include <jansson.h>
 
 #include "core/error.h"
@@ -32,6 +34,14 @@ struct oss_effect_ctx {
     const char *applicant; /* the applicant's ID */
     int32_t today;
 };
+
+/*
+ * Before the effects of an approval: a person applicant must still be alive
+ * (a business applicant, not dissolved).  LT_EINVAL naming "applicant.id"
+ * otherwise.
+ */
+enum lt_code oss_effect_check_applicant(const struct oss_effect_ctx *ctx, bool business,
+                                        struct lt_error *err);
 
 /*
  * Apply one effect inside a write callback.  Errors, with nothing of this

@@ -419,6 +419,147 @@ static void test_failed_effect_applies_nothing(void **state)
     json_decref(d);
 }
 
+static void test_applicant_died_since_receipt(void **state)
+{
+    struct fixture *f = *state;
+    struct auth_principal clerk = principal(AUTH_CLERK, "00070", NULL);
+    struct auth_principal prov = principal(AUTH_OFFICER, "01", NULL);
+    struct lt_error err;
+    json_t *d, *rec = NULL;
+    char code[16];
+    int64_t head, v = 0;
+
+    d = receive(f, &clerk,
+                "{\"procedure\":\"land_mortgage\",\"applicant\":{\"kind\":\"person\",\"id\":"
+                "\"" FATHER "\"},\"channel\":\"counter\",\"documents\":[\"application\","
+                "\"contract\"],\"fields\":{\"parcel_id\":\"" PARCEL "\",\"mortgagee\":"
+                "\"Ngân hàng A\",\"amount_vnd\":500000000}}",
+                LT_OK, &err);
+    snprintf(code, sizeof(code), "%s", S(d, "code"));
+    json_decref(d);
+    json_decref(act(f, &prov, code, "{\"action\":\"review\"}", LT_OK, &err));
+    assert_int_equal(registry_get(f->n, REG_PERSON, FATHER, &rec, &v, &err), LT_OK);
+    json_object_set_new(rec, "status", json_string("deceased"));
+    json_object_set_new(rec, "death_date", json_string("2026-04-19"));
+    {
+        struct registry_change ch = { .kind = REG_PERSON,
+                                      .record = rec,
+                                      .base_version = v,
+                                      .actor = "test",
+                                      .cause = "test",
+                                      .effective = DATE_MIN };
+
+        assert_int_equal(registry_write(f->n, &ch, NULL, &err), LT_OK);
+    }
+    json_decref(rec);
+    head = log_head(f);
+    act(f, &prov, code, "{\"action\":\"approve\"}", LT_EINVAL, &err);
+    assert_string_equal(err.field, "applicant.id");
+    assert_int_equal(log_head(f), head);
+    assert_int_equal(registry_get(f->n, REG_PARCEL, PARCEL, &rec, NULL, &err), LT_OK);
+    assert_int_equal(json_array_size(json_object_get(rec, "encumbrances")), 0);
+    json_decref(rec);
+}
+
+/* Receive req as a clerk of 00070, review and approve as an officer of unit. */
+static void through(struct fixture *f, const char *req, const char *unit)
+{
+    struct auth_principal clerk = principal(AUTH_CLERK, "00070", NULL);
+    struct auth_principal officer = principal(AUTH_OFFICER, unit, NULL);
+    struct lt_error err;
+    json_t *d = receive(f, &clerk, req, LT_OK, &err);
+    char code[16];
+
+    snprintf(code, sizeof(code), "%s", S(d, "code"));
+    assert_string_equal(S(d, "competent_unit"), unit);
+    json_decref(d);
+    json_decref(act(f, &officer, code, "{\"action\":\"review\"}", LT_OK, &err));
+    d = act(f, &officer, code, "{\"action\":\"approve\"}", LT_OK, &err);
+    assert_string_equal(S(d, "status"), "approved");
+    json_decref(d);
+}
+
+static json_t *record(struct fixture *f, enum registry_kind kind, const char *key)
+{
+    json_t *rec = NULL;
+    struct lt_error err;
+
+    if (registry_get(f->n, kind, key, &rec, NULL, &err) != LT_OK) {
+        fail_msg("no %s %s: %s", registry_kind_name(kind), key, err.message);
+    }
+    return rec;
+}
+
+static void test_single_procedures_apply_their_effects(void **state)
+{
+    struct fixture *f = *state;
+    char req[1024], code[16];
+    json_t *rec;
+    int n;
+
+    through(f,
+            "{\"procedure\":\"land_mortgage\",\"applicant\":{\"kind\":\"person\",\"id\":\"" FATHER
+            "\"},\"channel\":\"counter\",\"documents\":[\"application\",\"contract\"],"
+            "\"fields\":{\"parcel_id\":\"" PARCEL "\",\"mortgagee\":\"Ngân hàng A\","
+            "\"amount_vnd\":500000000}}",
+            "01");
+    rec = record(f, REG_PARCEL, PARCEL);
+    assert_string_equal(S(json_array_get(json_object_get(rec, "encumbrances"), 0), "holder"),
+                        "Ngân hàng A");
+    json_decref(rec);
+
+    through(f,
+            "{\"procedure\":\"land_first_certificate\",\"applicant\":{\"kind\":\"person\","
+            "\"id\":\"" MOTHER "\"},\"channel\":\"counter\",\"documents\":[\"application\"],"
+            "\"fields\":{\"parcel_id\":\"00004-3-7\",\"area_m2\":80.5,\"purpose\":\"ODT\","
+            "\"certificate_no\":\"CS-0001\"}}",
+            "00004");
+    rec = record(f, REG_PARCEL, "00004-3-7");
+    assert_string_equal(S(json_array_get(json_object_get(rec, "holders"), 0), "id"), MOTHER);
+    json_decref(rec);
+
+    through(f,
+            "{\"procedure\":\"social_assistance\",\"applicant\":{\"kind\":\"person\",\"id\":"
+            "\"" MOTHER "\"},\"channel\":\"counter\",\"documents\":[\"declaration\"],"
+            "\"fields\":{\"beneficiary_id\":\"" MOTHER "\",\"category\":\"poor_single_parent\","
+            "\"monthly_amount_vnd\":500000}}",
+            "00004");
+    rec = record(f, REG_BENEFIT, MOTHER "/social_assistance");
+    assert_int_equal(json_integer_value(json_object_get(rec, "monthly_amount_vnd")), 500000);
+    json_decref(rec);
+
+    /* a household business, then its move to another ward (a province-level procedure) */
+    memcpy(code, "0100000010", 11);
+    for (int d = 0; d <= 9; d++) {
+        code[9] = (char)('0' + d);
+        if (ids_enterprise_code_check(code, NULL) == LT_OK) {
+            break;
+        }
+    }
+    n = snprintf(req, sizeof(req),
+                 "{\"procedure\":\"household_business\",\"applicant\":{\"kind\":\"person\","
+                 "\"id\":\"" BUYER "\"},\"channel\":\"counter\",\"documents\":["
+                 "\"application\"],\"fields\":{\"business_code\":\"%s\",\"business_name\":"
+                 "\"Hộ kinh doanh Dũng\",\"business_unit\":\"00070\",\"address_line\":"
+                 "\"5 Hàng Bài\",\"capital_vnd\":100000000,\"industry_code\":\"4711\"}}",
+                 code);
+    assert_true(n > 0 && (size_t)n < sizeof(req));
+    through(f, req, "00070");
+    rec = record(f, REG_BUSINESS, code);
+    assert_string_equal(S(rec, "legal_form"), "household_business");
+    json_decref(rec);
+    snprintf(req, sizeof(req),
+             "{\"procedure\":\"business_address_change\",\"applicant\":{\"kind\":\"business\","
+             "\"id\":\"%s\"},\"channel\":\"counter\",\"documents\":[\"notice\"],\"fields\":"
+             "{\"business_code\":\"%s\",\"new_unit\":\"00070\",\"address_line\":"
+             "\"9 Hàng Bài\"}}",
+             f->business, f->business);
+    through(f, req, "01");
+    rec = record(f, REG_BUSINESS, f->business);
+    assert_string_equal(S(rec, "unit"), "00070");
+    json_decref(rec);
+}
+
 static void test_death_composite_and_pause(void **state)
 {
     struct fixture *f = *state;
@@ -568,6 +709,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_parcel_changed_since_receipt, fixture_setup,
                                         fixture_teardown),
         cmocka_unit_test_setup_teardown(test_failed_effect_applies_nothing, fixture_setup,
+                                        fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_single_procedures_apply_their_effects, fixture_setup,
+                                        fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_applicant_died_since_receipt, fixture_setup,
                                         fixture_teardown),
         cmocka_unit_test_setup_teardown(test_death_composite_and_pause, fixture_setup,
                                         fixture_teardown),
