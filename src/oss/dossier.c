@@ -308,6 +308,31 @@ static enum lt_code decide(struct action *ac, struct store_conn *c, json_t *doc,
     return rc;
 }
 
+/* The event of an action: what was done and the status and due date it left. */
+static enum lt_code append_action(struct action *ac, struct store_conn *c, const json_t *doc,
+                                  enum oss_status next, int64_t version, struct lt_error *err)
+{
+    char type[48];
+    json_t *body = json_pack("{s:s, s:s, s:s}", "action", oss_action_name(ac->a), "status",
+                             oss_status_name(next), "due_date", str(doc, "due_date"));
+    enum lt_code rc;
+
+    if (ac->step != NULL) {
+        json_object_set_new(body, "step", json_string(ac->step));
+    }
+    if (ac->reason != NULL) {
+        json_object_set_new(body, "reason", json_string(ac->reason));
+    }
+    if (ac->note != NULL) {
+        json_object_set_new(body, "note", json_string(ac->note));
+    }
+    snprintf(type, sizeof(type), "dossier.%s", oss_action_name(ac->a));
+    rc = oss_append_event(ac->o, c, ac->code, type, ac->who->account, version, body, &ac->version,
+                          err);
+    json_decref(body);
+    return rc;
+}
+
 static enum lt_code act_fn(struct store_conn *c, void *arg, struct lt_error *err)
 {
     struct action *ac = arg;
@@ -315,7 +340,6 @@ static enum lt_code act_fn(struct store_conn *c, void *arg, struct lt_error *err
     const json_t *pj;
     const struct oss_procedure *p;
     enum oss_status cur, next;
-    char type[48];
     int64_t version;
     enum lt_code rc;
 
@@ -365,24 +389,7 @@ static enum lt_code act_fn(struct store_conn *c, void *arg, struct lt_error *err
         json_object_set_new(doc, "reason", json_string(ac->reason));
     }
     add_timeline(ac, doc, oss_status_name(next));
-    snprintf(type, sizeof(type), "dossier.%s", oss_action_name(ac->a));
-    {
-        json_t *body = json_pack("{s:s, s:s, s:s}", "action", oss_action_name(ac->a), "status",
-                                 oss_status_name(next), "due_date", str(doc, "due_date"));
-
-        if (ac->step != NULL) {
-            json_object_set_new(body, "step", json_string(ac->step));
-        }
-        if (ac->reason != NULL) {
-            json_object_set_new(body, "reason", json_string(ac->reason));
-        }
-        if (ac->note != NULL) {
-            json_object_set_new(body, "note", json_string(ac->note));
-        }
-        rc = oss_append_event(ac->o, c, ac->code, type, ac->who->account, version, body,
-                              &ac->version, err);
-        json_decref(body);
-    }
+    rc = append_action(ac, c, doc, next, version, err);
     if (rc == LT_OK) {
         rc = oss_row_update(c, doc, ac->version, err);
     }
