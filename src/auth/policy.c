@@ -98,9 +98,9 @@ static const struct auth_rule rules[] = {
 
     /* The one-stop shop: the catalogue and the public look-up are open; a
      * dossier is received by a clerk at the counter or filed online by a
-     * citizen; a citizen sees only their own (handler); actions per role
-     * are auth_dossier_action_allowed's, and the competent unit the
-     * handler's. */
+     * citizen; a citizen sees only their own (handler); which actions
+     * each role may take, and in which unit, is the handler's (src/oss/dossier.c,
+     * check_right). */
     PUBLIC("GET", "/api/v1/procedures"),
     PUBLIC("GET", "/api/v1/procedures/{code}"),
     PUBLIC("GET", "/api/v1/public/dossiers/{code}"),
@@ -187,20 +187,4 @@ enum lt_code auth_policy_check(struct http_server *s, struct lt_error *err)
     }
     buf_release(&m.list);
     return rc;
-}
-
-bool auth_dossier_action_allowed(enum auth_role role, const char *action)
-{
-    static const char *const officer[] = { "review",  "request_info", "resume",
-                                           "approve", "reject",       "return_result" };
-    static const char *const clerk[] = { "resume", "return_result" };
-    const char *const *list = role == AUTH_OFFICER ? officer : role == AUTH_CLERK ? clerk : NULL;
-    size_t n = role == AUTH_OFFICER ? 6 : role == AUTH_CLERK ? 2 : 0;
-
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(list[i], action) == 0) {
-            return true;
-        }
-    }
-    return false;
 }

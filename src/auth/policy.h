@@ -61,14 +61,4 @@ const struct auth_rule *auth_policy_rules(size_t *n);
  */
 enum lt_code auth_policy_check(struct http_server *s, struct lt_error *err);
 
-/*
- * Which dossier actions (POST /api/v1/dossiers/{code}/actions) a role may
- * take; the one-stop shop's handler asks.  Officers of the competent unit
- * decide: review, request_info, approve, reject, and also resume and
- * return_result.  Clerks work the counter: they resume a dossier when the
- * applicant brings what was asked, and return the result; they neither
- * review, ask for information nor decide.
- */
-bool auth_dossier_action_allowed(enum auth_role role, const char *action);
-
 #endif

@@ -8,7 +8,8 @@
  *
  * Without --data it serves what needs no storage: the units register and
  * address conversion.  With --data it opens the node made by "lienthong
- * init" and serves its registries as well, and takes its place in the tree
+ * init" and serves its registries and its one-stop shop (src/http/api_oss.h)
+ * as well, and takes its place in the tree
  * (src/sync/sync.h): it pushes its log to its parent once enrolled and
  * receives its children's pushes.  With --data, accounts are on: every
  * route answers by its rule in the access policy (src/auth/policy.h), and
@@ -41,6 +42,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "http/api.h"
+#include "http/api_oss.h"
 #include "http/api_registry.h"
 #include "http/server.h"
 #include "registry/registry.h"
@@ -55,7 +57,8 @@ static const char usage_text[] =
     "usage: lienthong serve [options]\n"
     "\n"
     "options:\n"
-    "  --data DIR           serve the registries of the node in DIR (made by\n"
+    "  --data DIR           serve the registries and the one-stop shop of the\n"
+    "                       node in DIR (made by\n"
     "                       \"lienthong init\"); without it only units and\n"
     "                       address conversion are served\n"
     "  --listen ADDR:PORT   where to listen (default 127.0.0.1:8080; also\n"
@@ -346,6 +349,7 @@ int cmd_serve(int argc, char **argv)
     struct address_converter *conv = NULL;
     struct node *node = NULL;
     struct sync *sync = NULL;
+    struct oss *oss = NULL;
     struct sync_options sync_opt;
     struct serve_opts opts = { NULL, NULL, NULL, false };
     struct auth *auth = NULL;
@@ -401,6 +405,10 @@ int cmd_serve(int argc, char **argv)
     api_address_register(server, conv);
     if (node != NULL) {
         api_registry_register(server, node);
+        /* XXX: no login guard yet: every request is anonymous, so only the procedures and
+         * the public look-up of the one-stop shop answer (the rest say 401) */
+        oss = oss_new(node, oss_catalogue_builtin(), oss_calendar_builtin());
+        api_oss_register(server, oss);
         if (start_sync(node, data_dir, &sync_opt, &sync, &err) != LT_OK) {
             lt_error_print(&err, stderr);
             status = EXIT_FAILED;
@@ -451,6 +459,7 @@ out:
     free(tls_cert);
     free(tls_key);
     sync_free(sync);
+    oss_free(oss);
     node_close(node);
     address_converter_free(conv);
     return status;

@@ -43,37 +43,45 @@ static enum lt_code not_found(const struct kind_def *k, const char *key, struct 
  */
 typedef void (*row_fn)(const char *text, size_t len, int64_t version, void *arg);
 
+/* The row on connection c (a reader, or the writer inside a write callback). */
+static enum lt_code read_row_on(struct store_conn *c, const struct kind_def *k, const char *key,
+                                row_fn fn, void *arg, struct lt_error *err)
+{
+    struct store_stmt *st;
+    char sql[128];
+    enum store_step step;
+    enum lt_code rc;
+
+    snprintf(sql, sizeof(sql), "SELECT record, version FROM %s WHERE key = ?", k->table);
+    rc = store_prepare(c, sql, &st, err);
+    if (rc != LT_OK) {
+        return rc;
+    }
+    store_bind_text(st, 1, key);
+    step = store_step(st, err);
+    if (step == STORE_ERROR) {
+        return err->code;
+    }
+    if (step == STORE_DONE) {
+        return not_found(k, key, err);
+    }
+    fn(store_col_text(st, 0), store_col_bytes(st, 0), store_col_int(st, 1), arg);
+    return LT_OK;
+}
+
 static enum lt_code read_row(struct node *n, enum registry_kind kind, const char *key, row_fn fn,
                              void *arg, struct lt_error *err)
 {
     const struct kind_def *k = kind_get(kind);
     struct store_conn *c;
-    struct store_stmt *st;
-    char sql[128];
-    enum store_step step;
     enum lt_code rc;
 
     rc = check_key(k, key, err);
     if (rc != LT_OK) {
         return rc;
     }
-    snprintf(sql, sizeof(sql), "SELECT record, version FROM %s WHERE key = ?", k->table);
     c = store_reader_get(n->store);
-    rc = store_prepare(c, sql, &st, err);
-    if (rc != LT_OK) {
-        goto out;
-    }
-    store_bind_text(st, 1, key);
-    step = store_step(st, err);
-    if (step == STORE_ERROR) {
-        rc = err->code;
-    } else if (step == STORE_DONE) {
-        rc = not_found(k, key, err);
-    } else {
-        fn(store_col_text(st, 0), store_col_bytes(st, 0), store_col_int(st, 1), arg);
-    }
-
-out:
+    rc = read_row_on(c, k, key, fn, arg, err);
     store_reader_put(n->store, c);
     return rc;
 }
@@ -267,6 +275,31 @@ enum lt_code registry_get(struct node *n, enum registry_kind kind, const char *k
     if (g.record == NULL) {
         return lt_error_set(err, LT_EINTERNAL, "the stored %s \"%s\" is not JSON",
                             registry_kind_name(kind), key);
+    }
+    *record = g.record;
+    if (version != NULL) {
+        *version = g.version;
+    }
+    return LT_OK;
+}
+
+enum lt_code registry_get_in(struct store_conn *c, enum registry_kind kind, const char *key,
+                             json_t **record, int64_t *version, struct lt_error *err)
+{
+    const struct kind_def *k = kind_get(kind);
+    struct get_json g = { NULL, 0 };
+    enum lt_code rc;
+
+    *record = NULL;
+    rc = check_key(k, key, err);
+    if (rc == LT_OK) {
+        rc = read_row_on(c, k, key, got_json, &g, err);
+    }
+    if (rc != LT_OK) {
+        return rc;
+    }
+    if (g.record == NULL) {
+        return lt_error_set(err, LT_EINTERNAL, "the stored %s \"%s\" is not JSON", k->name, key);
     }
     *record = g.record;
     if (version != NULL) {

@@ -140,6 +140,18 @@ struct registry_change {
 enum lt_code registry_write(struct node *n, const struct registry_change *ch, int64_t *version,
                             struct lt_error *err);
 
+/*
+ * registry_write inside the caller's store_write callback on connection c,
+ * so that the change commits or rolls back with the caller's own writes
+ * (the one-stop shop applies a dossier's effects with its approval event).
+ * The same validation, checks and errors as registry_write; the caller's
+ * callback must fail (and so roll back) when this fails, as a failure after
+ * the append leaves the savepoint poisoned.
+ */
+enum lt_code registry_write_in(struct node *n, struct store_conn *c,
+                               const struct registry_change *ch, int64_t *version,
+                               struct lt_error *err);
+
 /* The outcome of one change of a batch. */
 struct registry_result {
     enum lt_code code; /* LT_OK: written */
@@ -251,6 +263,11 @@ enum lt_code registry_record_key(enum registry_kind kind, const json_t *canonica
 /* The record and its version.  LT_ENOTFOUND if none. */
 enum lt_code registry_get(struct node *n, enum registry_kind kind, const char *key, json_t **record,
                           int64_t *version, struct lt_error *err);
+
+/* registry_get on connection c: a reader, or the writer inside a callback, which
+ * sees the callback's own uncommitted writes. */
+enum lt_code registry_get_in(struct store_conn *c, enum registry_kind kind, const char *key,
+                             json_t **record, int64_t *version, struct lt_error *err);
 
 /*
  * The same without parsing: the record's JSON text (as stored: compact,

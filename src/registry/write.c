@@ -652,6 +652,26 @@ enum lt_code registry_stream_finish(struct registry_stream *s, bool commit, int6
     return rc;
 }
 
+enum lt_code registry_write_in(struct node *n, struct store_conn *c,
+                               const struct registry_change *ch, int64_t *version,
+                               struct lt_error *err)
+{
+    struct prep p;
+    bool fatal, retry;
+    int64_t v = 0;
+    enum lt_code rc;
+
+    rc = prepare(n->u, ch, &p, err);
+    if (rc == LT_OK) {
+        rc = write_row(c, n->log, &p, &v, &fatal, &retry, err);
+    }
+    prep_release(&p);
+    if (version != NULL) {
+        *version = v;
+    }
+    return rc;
+}
+
 enum lt_code registry_write(struct node *n, const struct registry_change *ch, int64_t *version,
                             struct lt_error *err)
 {

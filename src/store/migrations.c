@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "auth/schema.h"
+#include "oss/schema.h"
 #include "registry/schema.h"
 #include "sync/schema.h"
 #include "core/banned.h"
@@ -86,6 +87,7 @@ static const struct migration steps[] = {
     { "registries", registry_schema_sql },
     { "sync", sync_schema_sql },
     { "accounts and sessions", auth_schema_sql },
+    { "one-stop shop", oss_schema_sql },
 };
 
 const struct migration *migrations_builtin(size_t *n)

@@ -33,7 +33,9 @@
 #include "auth/http.h"
 #include "auth/policy.h"
 #include "core/log.h"
+#include "oss/oss.h"
 #include "http/api.h"
+#include "http/api_oss.h"
 #include "http/api_registry.h"
 #include "sync/sync.h"
 
@@ -51,9 +53,10 @@ struct fixture {
     char root[64];
     struct tnode node;
     struct sync *sync;
-    struct address_converter *conv;
-    struct http_server *srv;
     struct auth *auth;
+    struct oss *oss;
+    struct http_server *srv;
+    struct address_converter *conv;
     struct route routes[ROUTES_MAX];
     size_t nroutes;
 };
@@ -126,6 +129,8 @@ static int setup(void **state)
     api_registry_register(fx.srv, fx.node.n);
     sync_register(fx.sync, fx.srv);
     auth_http_register(fx.auth, fx.srv);
+    fx.oss = oss_new(fx.node.n, oss_catalogue_builtin(), oss_calendar_builtin());
+    api_oss_register(fx.srv, fx.oss);
     add_accounts();
     if (http_server_start(fx.srv, &err) != LT_OK) {
         fail_msg("start: %s", err.message);
@@ -141,6 +146,7 @@ static int teardown(void **state)
     http_server_free(fx.srv);
     sync_free(fx.sync);
     auth_free(fx.auth);
+    oss_free(fx.oss);
     address_converter_free(fx.conv);
     tnode_close(&fx.node);
     tree_remove(fx.root);
@@ -422,20 +428,6 @@ static void the_rules_table_is_sound(void **state)
     assert_null(auth_policy_find("GET", "/staticx"));
 }
 
-static void dossier_actions_by_role(void **state)
-{
-    (void)state;
-    assert_true(auth_dossier_action_allowed(AUTH_OFFICER, "approve"));
-    assert_true(auth_dossier_action_allowed(AUTH_OFFICER, "request_info"));
-    assert_true(auth_dossier_action_allowed(AUTH_CLERK, "return_result"));
-    assert_true(auth_dossier_action_allowed(AUTH_CLERK, "resume"));
-    assert_false(auth_dossier_action_allowed(AUTH_CLERK, "approve"));
-    assert_false(auth_dossier_action_allowed(AUTH_CLERK, "request_info"));
-    assert_false(auth_dossier_action_allowed(AUTH_CITIZEN, "resume"));
-    assert_false(auth_dossier_action_allowed(AUTH_ADMIN, "approve"));
-    assert_false(auth_dossier_action_allowed(AUTH_OFFICER, "delete"));
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -444,7 +436,6 @@ int main(void)
         cmocka_unit_test(known_answers),
         cmocka_unit_test(a_route_without_a_rule_is_refused),
         cmocka_unit_test(the_rules_table_is_sound),
-        cmocka_unit_test(dossier_actions_by_role),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
