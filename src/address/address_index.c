@@ -8,6 +8,7 @@
  * at a time, probe the slots, and return the key's run of values.
  */
 #include "address/address_index.h"
+#include "address/address_tables.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -50,6 +51,10 @@ void address_index_init(struct address_index *x)
 void address_index_release(struct address_index *x)
 {
     if (x == NULL) {
+        return;
+    }
+    if (x->borrowed) {
+        memset(x, 0, sizeof(*x));
         return;
     }
     free(x->keys);
@@ -204,4 +209,35 @@ const uint32_t *address_index_get(const struct address_index *x, const char *key
     }
     *n = x->keys[s].first - x->keys[s - 1].first;
     return x->values + x->keys[s - 1].first;
+}
+
+void address_index_export(const struct address_index *x, struct address_index_tables *t)
+{
+    if (!x->frozen) {
+        BUG("address index exported before freezing");
+    }
+    t->nkeys = x->nkeys;
+    t->mask = x->mask;
+    t->keys = x->keys;
+    t->slots = x->slots;
+    t->arena = x->arena;
+    t->arena_len = x->arena_len;
+    t->values = x->values;
+    t->nvalues = x->keys[x->nkeys].first;
+}
+
+/* The casts only let the struct hold constant tables; a frozen index is
+ * never written to, and a borrowed one is never freed. */
+void address_index_adopt(struct address_index *x, const struct address_index_tables *t)
+{
+    memset(x, 0, sizeof(*x));
+    x->nkeys = x->akeys = t->nkeys;
+    x->mask = t->mask;
+    x->keys = (struct address_index_key *)t->keys;
+    x->slots = (uint32_t *)t->slots;
+    x->arena = (char *)t->arena;
+    x->arena_len = x->arena_alloc = t->arena_len;
+    x->values = (uint32_t *)t->values;
+    x->frozen = 1;
+    x->borrowed = 1;
 }

@@ -33,6 +33,7 @@ struct address_index {
     size_t npairs, apairs;
     uint32_t *values; /* after freezing */
     int frozen;
+    int borrowed; /* keys, slots, arena and values are constant tables: not freed */
 };
 
 void address_index_init(struct address_index *x);
