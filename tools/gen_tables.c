@@ -119,7 +119,7 @@ static void write_index(const char *name, const struct address_index_tables *t)
     }
     fputs("};\n\n", out);
     snprintf(sym, sizeof(sym), "%s_slots", name);
-    write_u32s(sym, t->slots, (size_t)t->mask + 1);
+    write_u32s(sym, t->slots, 2 * ((size_t)t->mask + 1));
     snprintf(sym, sizeof(sym), "%s_values", name);
     write_u32s(sym, t->values, t->nvalues);
 }

@@ -45,7 +45,7 @@ void address_index_init(struct address_index *x)
 {
     memset(x, 0, sizeof(*x));
     x->mask = 1023;
-    x->slots = xcalloc(x->mask + 1, sizeof(uint32_t));
+    x->slots = xcalloc(2 * ((size_t)x->mask + 1), sizeof(uint32_t));
 }
 
 void address_index_release(struct address_index *x)
@@ -71,15 +71,19 @@ static uint32_t probe(const struct address_index *x, const char *key, size_t len
     uint32_t i = hash & x->mask;
 
     for (;;) {
-        uint32_t s = x->slots[i];
+        uint32_t s = x->slots[2 * i];
         const struct address_index_key *k;
 
         if (s == 0) {
             return i;
         }
-        k = &x->keys[s - 1];
-        if (k->hash == hash && k->len == len && memcmp(x->arena + k->off, key, len) == 0) {
-            return i;
+        /* The hash beside the key number: most keys that differ are told
+         * apart here, without reading the key. */
+        if (x->slots[2 * i + 1] == hash) {
+            k = &x->keys[s - 1];
+            if (k->len == len && memcmp(x->arena + k->off, key, len) == 0) {
+                return i;
+            }
         }
         i = (i + 1) & x->mask;
     }
@@ -90,12 +94,14 @@ static void grow(struct address_index *x)
     uint32_t size = (x->mask + 1) * 2;
 
     free(x->slots);
-    x->slots = xcalloc(size, sizeof(uint32_t));
+    x->slots = xcalloc(2 * (size_t)size, sizeof(uint32_t));
     x->mask = size - 1;
     for (uint32_t k = 0; k < x->nkeys; k++) {
         const struct address_index_key *key = &x->keys[k];
+        uint32_t i = probe(x, x->arena + key->off, key->len, key->hash);
 
-        x->slots[probe(x, x->arena + key->off, key->len, key->hash)] = k + 1;
+        x->slots[2 * i] = k + 1;
+        x->slots[2 * i + 1] = key->hash;
     }
 }
 
@@ -106,8 +112,8 @@ static uint32_t intern(struct address_index *x, const char *key, size_t len)
     uint32_t i = probe(x, key, len, hash);
     struct address_index_key *k;
 
-    if (x->slots[i] != 0) {
-        return x->slots[i] - 1;
+    if (x->slots[2 * i] != 0) {
+        return x->slots[2 * i] - 1;
     }
     if (x->nkeys == x->akeys) {
         x->akeys = x->akeys ? x->akeys * 2 : 1024;
@@ -124,7 +130,8 @@ static uint32_t intern(struct address_index *x, const char *key, size_t len)
     k->hash = hash;
     k->first = 0;
     x->arena_len += len;
-    x->slots[i] = ++x->nkeys;
+    x->slots[2 * i] = ++x->nkeys;
+    x->slots[2 * i + 1] = hash;
     if (x->nkeys * 2 > x->mask + 1) {
         grow(x);
     }
@@ -201,7 +208,7 @@ void address_index_freeze(struct address_index *x)
 const uint32_t *address_index_get(const struct address_index *x, const char *key, size_t len,
                                   size_t *n)
 {
-    uint32_t s = x->slots[probe(x, key, len, hash_key(key, len))];
+    uint32_t s = x->slots[2 * probe(x, key, len, hash_key(key, len))];
 
     if (s == 0 || !x->frozen) {
         *n = 0;

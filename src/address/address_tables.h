@@ -24,7 +24,7 @@ struct address_index_tables {
     uint32_t nkeys;
     uint32_t mask;
     const struct address_index_key *keys; /* nkeys + 1 */
-    const uint32_t *slots;                /* mask + 1 */
+    const uint32_t *slots;                /* 2 * (mask + 1) */
     const char *arena;
     size_t arena_len;
     const uint32_t *values;
