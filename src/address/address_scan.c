@@ -107,6 +107,7 @@ static void prefix_marks(const struct address_scan *sc, struct address_token *t)
 struct raw {
     uint16_t start, end;
     bool part_start, dot;
+    bool ascii; /* no byte outside ASCII */
 };
 
 /* First pass: word boundaries; the last SCAN_TOKENS_MAX words stay in ring. */
@@ -145,10 +146,13 @@ static int find_words(struct address_scan *sc, struct raw *ring)
             r->start = (uint16_t)i;
             r->part_start = part;
             r->dot = false;
+            r->ascii = b < 0x80;
             sc->parts = sc->parts || (part && count > 0);
             part = false;
             in_word = true;
             count++;
+        } else if (b >= 0x80) {
+            ring[(count - 1) % SCAN_TOKENS_MAX].ascii = false;
         }
         i += (size_t)n;
     }
@@ -236,15 +240,21 @@ void address_scan_line(struct address_scan *sc, const char *text, size_t len)
         t->end = r->end;
         t->part_start = r->part_start;
         t->dot = r->dot;
-        t->ascii = true;
-        for (size_t i = 0; i < wlen; i++) {
-            if ((unsigned char)text[r->start + i] >= 0x80) {
-                t->ascii = false;
-                break;
-            }
-        }
+        t->ascii = r->ascii;
         t->fold = (uint16_t)fo;
-        fl = utf8_fold(text + r->start, wlen, sc->fold + fo, SCAN_FOLD_MAX);
+        if (t->ascii) { /* utf8_fold's answer, without its call */
+            char *out = sc->fold + fo;
+
+            fl = wlen < SCAN_FOLD_MAX - 1 ? wlen : SCAN_FOLD_MAX - 1;
+            for (size_t i = 0; i < fl; i++) {
+                char c = text[r->start + i];
+
+                out[i] = c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
+            }
+            out[fl] = '\0';
+        } else {
+            fl = utf8_fold(text + r->start, wlen, sc->fold + fo, SCAN_FOLD_MAX);
+        }
         /* A fold that fills the buffer may have been cut short. */
         t->flen = fl + 1 < SCAN_FOLD_MAX ? (uint8_t)fl : 0;
         fo += SCAN_FOLD_MAX;
