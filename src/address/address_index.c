@@ -31,9 +31,35 @@ static uint32_t hash_key(const char *key, size_t len)
         h ^= h >> 32;
     }
     if (i < len) {
+        /* The last 1 to 7 bytes, read without a call: the 8 bytes that end
+         * the key when there are 8, else in pieces of 4, 2 and 1. */
+        size_t rest = len - i;
         uint64_t w = 0;
 
-        memcpy(&w, key + i, len - i);
+        if (len >= 8) {
+            memcpy(&w, key + len - 8, 8);
+            w >>= 8 * (8 - rest);
+        } else {
+            size_t at = 0;
+
+            if (rest & 4) {
+                uint32_t v;
+
+                memcpy(&v, key + i, 4);
+                w = v;
+                at = 4;
+            }
+            if (rest & 2) {
+                uint16_t v;
+
+                memcpy(&v, key + i + at, 2);
+                w |= (uint64_t)v << (8 * at);
+                at += 2;
+            }
+            if (rest & 1) {
+                w |= (uint64_t)(unsigned char)key[i + at] << (8 * at);
+            }
+        }
         h = (h ^ w) * 0xc4ceb9fe1a85ec53u;
     }
     h ^= h >> 29;
