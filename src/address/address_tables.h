@@ -2,8 +2,9 @@
  * address_tables.h - the converter over the built-in register as ready-made
  * tables (private to src/address and tools/gen_tables.c).
  *
- * Building the converter's name index means cutting and folding some 28,000
- * names and hashing them: more work than converting an address.  For the
+ * Building the converter's name index means cutting and folding the names
+ * of 14,000 units and hashing some 30,000 keys: more work than converting
+ * an address.  For the
  * built-in register, tools/gen_tables.c builds the converter at build time
  * with the same code, exports its indexes (address_export_tables) and
  * writes them as C constants next to the register's (units_tables.h);
