@@ -32,6 +32,7 @@
 
 #include "address/address_index.h"
 #include "address/address_scan.h"
+#include "address/address_tables.h"
 #include "address/address_suggest.h"
 #include "core/buf.h"
 #include "core/date.h"
@@ -1237,7 +1238,56 @@ static enum lt_code check_input(const char *text, size_t len, struct lt_error *e
 
 /* ---- public ------------------------------------------------------------- */
 
+void address_export_tables(const struct address_converter *c, struct address_tables *t)
+{
+    uint32_t *ids = xmalloc(sizeof(uint32_t) * 2 * (c->noldp + 1));
+
+    memset(t, 0, sizeof(*t));
+    address_index_export(&c->index, &t->index);
+    address_index_export(&c->names, &t->names);
+    for (size_t i = 0; i < c->noldp; i++) {
+        ids[i] = c->oldp[i]->id;
+        ids[c->noldp + i] = c->oldp_next[i]->id;
+    }
+    t->noldp = (uint32_t)c->noldp;
+    t->oldp = ids;
+    t->oldp_next = ids + c->noldp;
+}
+
+#ifndef LT_NO_TABLES
+/* The converter over the built-in register, from the tables written at build time. */
+static struct address_converter *converter_from_tables(const struct units *u,
+                                                       const struct address_tables *t)
+{
+    struct address_converter *c = xcalloc(1, sizeof(*c));
+
+    c->u = u;
+    address_index_adopt(&c->index, &t->index);
+    address_index_adopt(&c->names, &t->names);
+    c->sugg = address_suggester_new(u);
+    if (t->noldp > OLD_PROVINCES_MAX) {
+        BUG("%u old provinces in the tables", t->noldp);
+    }
+    for (uint32_t i = 0; i < t->noldp; i++) {
+        c->oldp[i] = units_at(u, t->oldp[i]);
+        c->oldp_next[i] = units_at(u, t->oldp_next[i]);
+    }
+    c->noldp = t->noldp;
+    return c;
+}
+#endif
+
 struct address_converter *address_converter_new(const struct units *u)
+{
+#ifndef LT_NO_TABLES
+    if (u == units_builtin()) {
+        return converter_from_tables(u, &address_builtin_tables);
+    }
+#endif
+    return address_converter_build(u);
+}
+
+struct address_converter *address_converter_build(const struct units *u)
 {
     struct address_converter *c = xcalloc(1, sizeof(*c));
 

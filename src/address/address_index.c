@@ -8,6 +8,7 @@
  * at a time, probe the slots, and return the key's run of values.
  */
 #include "address/address_index.h"
+#include "address/address_tables.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -30,9 +31,35 @@ static uint32_t hash_key(const char *key, size_t len)
         h ^= h >> 32;
     }
     if (i < len) {
+        /* The last 1 to 7 bytes, read without a call: the 8 bytes that end
+         * the key when there are 8, else in pieces of 4, 2 and 1. */
+        size_t rest = len - i;
         uint64_t w = 0;
 
-        memcpy(&w, key + i, len - i);
+        if (len >= 8) {
+            memcpy(&w, key + len - 8, 8);
+            w >>= 8 * (8 - rest);
+        } else {
+            size_t at = 0;
+
+            if (rest & 4) {
+                uint32_t v;
+
+                memcpy(&v, key + i, 4);
+                w = v;
+                at = 4;
+            }
+            if (rest & 2) {
+                uint16_t v;
+
+                memcpy(&v, key + i + at, 2);
+                w |= (uint64_t)v << (8 * at);
+                at += 2;
+            }
+            if (rest & 1) {
+                w |= (uint64_t)(unsigned char)key[i + at] << (8 * at);
+            }
+        }
         h = (h ^ w) * 0xc4ceb9fe1a85ec53u;
     }
     h ^= h >> 29;
@@ -44,12 +71,16 @@ void address_index_init(struct address_index *x)
 {
     memset(x, 0, sizeof(*x));
     x->mask = 1023;
-    x->slots = xcalloc(x->mask + 1, sizeof(uint32_t));
+    x->slots = xcalloc(2 * ((size_t)x->mask + 1), sizeof(uint32_t));
 }
 
 void address_index_release(struct address_index *x)
 {
     if (x == NULL) {
+        return;
+    }
+    if (x->borrowed) {
+        memset(x, 0, sizeof(*x));
         return;
     }
     free(x->keys);
@@ -66,15 +97,19 @@ static uint32_t probe(const struct address_index *x, const char *key, size_t len
     uint32_t i = hash & x->mask;
 
     for (;;) {
-        uint32_t s = x->slots[i];
+        uint32_t s = x->slots[2 * i];
         const struct address_index_key *k;
 
         if (s == 0) {
             return i;
         }
-        k = &x->keys[s - 1];
-        if (k->hash == hash && k->len == len && memcmp(x->arena + k->off, key, len) == 0) {
-            return i;
+        /* The hash beside the key number: most keys that differ are told
+         * apart here, without reading the key. */
+        if (x->slots[2 * i + 1] == hash) {
+            k = &x->keys[s - 1];
+            if (k->len == len && memcmp(x->arena + k->off, key, len) == 0) {
+                return i;
+            }
         }
         i = (i + 1) & x->mask;
     }
@@ -85,12 +120,14 @@ static void grow(struct address_index *x)
     uint32_t size = (x->mask + 1) * 2;
 
     free(x->slots);
-    x->slots = xcalloc(size, sizeof(uint32_t));
+    x->slots = xcalloc(2 * (size_t)size, sizeof(uint32_t));
     x->mask = size - 1;
     for (uint32_t k = 0; k < x->nkeys; k++) {
         const struct address_index_key *key = &x->keys[k];
+        uint32_t i = probe(x, x->arena + key->off, key->len, key->hash);
 
-        x->slots[probe(x, x->arena + key->off, key->len, key->hash)] = k + 1;
+        x->slots[2 * i] = k + 1;
+        x->slots[2 * i + 1] = key->hash;
     }
 }
 
@@ -101,8 +138,8 @@ static uint32_t intern(struct address_index *x, const char *key, size_t len)
     uint32_t i = probe(x, key, len, hash);
     struct address_index_key *k;
 
-    if (x->slots[i] != 0) {
-        return x->slots[i] - 1;
+    if (x->slots[2 * i] != 0) {
+        return x->slots[2 * i] - 1;
     }
     if (x->nkeys == x->akeys) {
         x->akeys = x->akeys ? x->akeys * 2 : 1024;
@@ -119,7 +156,8 @@ static uint32_t intern(struct address_index *x, const char *key, size_t len)
     k->hash = hash;
     k->first = 0;
     x->arena_len += len;
-    x->slots[i] = ++x->nkeys;
+    x->slots[2 * i] = ++x->nkeys;
+    x->slots[2 * i + 1] = hash;
     if (x->nkeys * 2 > x->mask + 1) {
         grow(x);
     }
@@ -196,7 +234,7 @@ void address_index_freeze(struct address_index *x)
 const uint32_t *address_index_get(const struct address_index *x, const char *key, size_t len,
                                   size_t *n)
 {
-    uint32_t s = x->slots[probe(x, key, len, hash_key(key, len))];
+    uint32_t s = x->slots[2 * probe(x, key, len, hash_key(key, len))];
 
     if (s == 0 || !x->frozen) {
         *n = 0;
@@ -204,4 +242,35 @@ const uint32_t *address_index_get(const struct address_index *x, const char *key
     }
     *n = x->keys[s].first - x->keys[s - 1].first;
     return x->values + x->keys[s - 1].first;
+}
+
+void address_index_export(const struct address_index *x, struct address_index_tables *t)
+{
+    if (!x->frozen) {
+        BUG("address index exported before freezing");
+    }
+    t->nkeys = x->nkeys;
+    t->mask = x->mask;
+    t->keys = x->keys;
+    t->slots = x->slots;
+    t->arena = x->arena;
+    t->arena_len = x->arena_len;
+    t->values = x->values;
+    t->nvalues = x->keys[x->nkeys].first;
+}
+
+/* The casts only let the struct hold constant tables; a frozen index is
+ * never written to, and a borrowed one is never freed. */
+void address_index_adopt(struct address_index *x, const struct address_index_tables *t)
+{
+    memset(x, 0, sizeof(*x));
+    x->nkeys = x->akeys = t->nkeys;
+    x->mask = t->mask;
+    x->keys = (struct address_index_key *)t->keys;
+    x->slots = (uint32_t *)t->slots;
+    x->arena = (char *)t->arena;
+    x->arena_len = x->arena_alloc = t->arena_len;
+    x->values = (uint32_t *)t->values;
+    x->frozen = 1;
+    x->borrowed = 1;
 }

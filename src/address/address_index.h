@@ -25,7 +25,7 @@ struct address_index_key {
 struct address_index {
     struct address_index_key *keys; /* one more at the end after freezing */
     uint32_t nkeys, akeys;
-    uint32_t *slots; /* 0: empty, else key number + 1 */
+    uint32_t *slots; /* per slot: 0 (empty) or key number + 1, then the key's hash */
     uint32_t mask;   /* slot count - 1 */
     char *arena;
     size_t arena_len, arena_alloc;
@@ -33,6 +33,7 @@ struct address_index {
     size_t npairs, apairs;
     uint32_t *values; /* after freezing */
     int frozen;
+    int borrowed; /* keys, slots, arena and values are constant tables: not freed */
 };
 
 void address_index_init(struct address_index *x);

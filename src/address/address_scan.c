@@ -16,6 +16,7 @@
  */
 #include "address/address_scan.h"
 
+#include <pthread.h>
 #include <string.h>
 #include <utf8proc.h>
 
@@ -59,6 +60,7 @@ static enum sep_kind classify(int cp)
     return SEP_NONE;
 }
 
+/* Roman numerals I..XXX; index + 1 is the value. */
 static const char *const romans[] = {
     "i",   "ii",   "iii",   "iv",   "v",   "vi",   "vii",   "viii",   "ix",   "x",
     "xi",  "xii",  "xiii",  "xiv",  "xv",  "xvi",  "xvii",  "xviii",  "xix",  "xx",
@@ -67,11 +69,16 @@ static const char *const romans[] = {
 
 static uint8_t roman_value(const char *s, size_t len)
 {
-    if (len == 0 || len > 6 || (s[0] != 'i' && s[0] != 'v' && s[0] != 'x')) {
+    if (len == 0 || len > 6) {
         return 0;
     }
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] != 'i' && s[i] != 'v' && s[i] != 'x') {
+            return 0; /* most words end here, at their first letter */
+        }
+    }
     for (size_t i = 0; i < sizeof(romans) / sizeof(romans[0]); i++) {
-        if (strlen(romans[i]) == len && memcmp(romans[i], s, len) == 0) {
+        if (strncmp(romans[i], s, len) == 0 && romans[i][len] == '\0') {
             return (uint8_t)(i + 1);
         }
     }
@@ -81,19 +88,26 @@ static uint8_t roman_value(const char *s, size_t len)
 /* Prefix letters that people run into a number: "Q1", "P12", "F7". */
 static bool glue_letters(const char *s, size_t len)
 {
-    static const char *const words[] = { "p", "ph", "f", "q", "phuong", "quan", "x", "xa" };
-
-    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
-        if (strlen(words[i]) == len && memcmp(words[i], s, len) == 0) {
-            return true;
-        }
+    switch (len) {
+    case 1:
+        return s[0] == 'p' || s[0] == 'f' || s[0] == 'q' || s[0] == 'x';
+    case 2:
+        return (s[0] == 'p' && s[1] == 'h') || (s[0] == 'x' && s[1] == 'a');
+    case 4:
+        return memcmp(s, "quan", 4) == 0;
+    case 6:
+        return memcmp(s, "phuong", 6) == 0;
+    default:
+        return false;
     }
-    return false;
 }
+
+static void prefix_marks(const struct address_scan *sc, struct address_token *t);
 
 struct raw {
     uint16_t start, end;
     bool part_start, dot;
+    bool ascii; /* no byte outside ASCII */
 };
 
 /* First pass: word boundaries; the last SCAN_TOKENS_MAX words stay in ring. */
@@ -132,10 +146,13 @@ static int find_words(struct address_scan *sc, struct raw *ring)
             r->start = (uint16_t)i;
             r->part_start = part;
             r->dot = false;
+            r->ascii = b < 0x80;
             sc->parts = sc->parts || (part && count > 0);
             part = false;
             in_word = true;
             count++;
+        } else if (b >= 0x80) {
+            ring[(count - 1) % SCAN_TOKENS_MAX].ascii = false;
         }
         i += (size_t)n;
     }
@@ -223,21 +240,28 @@ void address_scan_line(struct address_scan *sc, const char *text, size_t len)
         t->end = r->end;
         t->part_start = r->part_start;
         t->dot = r->dot;
-        t->ascii = true;
-        for (size_t i = 0; i < wlen; i++) {
-            if ((unsigned char)text[r->start + i] >= 0x80) {
-                t->ascii = false;
-                break;
-            }
-        }
+        t->ascii = r->ascii;
         t->fold = (uint16_t)fo;
-        fl = utf8_fold(text + r->start, wlen, sc->fold + fo, SCAN_FOLD_MAX);
+        if (t->ascii) { /* utf8_fold's answer, without its call */
+            char *out = sc->fold + fo;
+
+            fl = wlen < SCAN_FOLD_MAX - 1 ? wlen : SCAN_FOLD_MAX - 1;
+            for (size_t i = 0; i < fl; i++) {
+                char c = text[r->start + i];
+
+                out[i] = c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
+            }
+            out[fl] = '\0';
+        } else {
+            fl = utf8_fold(text + r->start, wlen, sc->fold + fo, SCAN_FOLD_MAX);
+        }
         /* A fold that fills the buffer may have been cut short. */
         t->flen = fl + 1 < SCAN_FOLD_MAX ? (uint8_t)fl : 0;
         fo += SCAN_FOLD_MAX;
         split_glued(sc, t);
         for (struct address_token *x = t; x < sc->tok + sc->n; x++) {
             normalise_number(sc, x);
+            prefix_marks(sc, x);
         }
     }
 }
@@ -287,57 +311,136 @@ enum abbrev_rule {
     ABBREV_GLUE, /* a dot or a number run into it: "F." or "F7" */
 };
 
+/* The words prefixes are made of. */
+enum prefix_word {
+    PW_NONE,
+    PW_THANH,
+    PW_PHO,
+    PW_THI,
+    PW_TRAN,
+    PW_XA,
+    PW_DAC,
+    PW_KHU,
+    PW_PHUONG,
+    PW_QUAN,
+    PW_HUYEN,
+    PW_TINH,
+    PW_TP,
+    PW_TT,
+    PW_TTR,
+    PW_TX,
+    PW_DK,
+    PW_PH,
+    PW_P,
+    PW_F,
+    PW_Q,
+    PW_H,
+    PW_X,
+    PW_T,
+};
+
+/* Each word as spelled with its diacritics; NULL for an abbreviation, which has none. */
+static const char *const word_spelled[] = {
+    [PW_THANH] = "thành", [PW_PHO] = "phố",     [PW_THI] = "thị",   [PW_TRAN] = "trấn",
+    [PW_XA] = "xã",       [PW_DAC] = "đặc",     [PW_KHU] = "khu",   [PW_PHUONG] = "phường",
+    [PW_QUAN] = "quận",   [PW_HUYEN] = "huyện", [PW_TINH] = "tỉnh", [PW_T] = NULL,
+};
+
+/* The prefix word a folded word is, or PW_NONE. */
+static enum prefix_word prefix_word(const char *f, size_t len)
+{
+    switch (len) {
+    case 1:
+        switch (f[0]) {
+        case 'p':
+            return PW_P;
+        case 'f':
+            return PW_F;
+        case 'q':
+            return PW_Q;
+        case 'h':
+            return PW_H;
+        case 'x':
+            return PW_X;
+        case 't':
+            return PW_T;
+        default:
+            return PW_NONE;
+        }
+    case 2:
+        return memcmp(f, "tp", 2) == 0   ? PW_TP
+               : memcmp(f, "tt", 2) == 0 ? PW_TT
+               : memcmp(f, "tx", 2) == 0 ? PW_TX
+               : memcmp(f, "dk", 2) == 0 ? PW_DK
+               : memcmp(f, "ph", 2) == 0 ? PW_PH
+               : memcmp(f, "xa", 2) == 0 ? PW_XA
+                                         : PW_NONE;
+    case 3:
+        return memcmp(f, "pho", 3) == 0   ? PW_PHO
+               : memcmp(f, "thi", 3) == 0 ? PW_THI
+               : memcmp(f, "dac", 3) == 0 ? PW_DAC
+               : memcmp(f, "khu", 3) == 0 ? PW_KHU
+               : memcmp(f, "ttr", 3) == 0 ? PW_TTR
+                                          : PW_NONE;
+    case 4:
+        return memcmp(f, "tran", 4) == 0   ? PW_TRAN
+               : memcmp(f, "quan", 4) == 0 ? PW_QUAN
+               : memcmp(f, "tinh", 4) == 0 ? PW_TINH
+                                           : PW_NONE;
+    case 5:
+        return memcmp(f, "thanh", 5) == 0   ? PW_THANH
+               : memcmp(f, "huyen", 5) == 0 ? PW_HUYEN
+                                            : PW_NONE;
+    case 6:
+        return memcmp(f, "phuong", 6) == 0 ? PW_PHUONG : PW_NONE;
+    default:
+        return PW_NONE;
+    }
+}
+
+/* The two-word prefixes come first: see TWO_WORD_PREFIXES. */
 static const struct prefix {
-    const char *words[2];
-    const char *spelled[2];
+    uint8_t w[2]; /* enum prefix_word; the second PW_NONE for a one-word prefix */
     enum abbrev_rule rule;
     unsigned levels;
     unsigned types;
 } prefixes[] = {
-    { { "thanh", "pho" },
-      { "thành", "phố" },
+    { { PW_THANH, PW_PHO },
       FULL_WORD,
       L(PROVINCE) | L(DISTRICT),
       T(MUNICIPALITY) | T(PROVINCIAL_CITY) },
-    { { "thi", "tran" }, { "thị", "trấn" }, FULL_WORD, L(COMMUNE), T(TOWNSHIP) },
-    { { "thi", "xa" }, { "thị", "xã" }, FULL_WORD, L(DISTRICT), T(TOWN) },
-    { { "dac", "khu" }, { "đặc", "khu" }, FULL_WORD, L(COMMUNE), T(SPECIAL_ZONE) },
-    { { "phuong", NULL }, { "phường", NULL }, FULL_WORD, L(COMMUNE), T(WARD) },
-    { { "xa", NULL }, { "xã", NULL }, FULL_WORD, L(COMMUNE), T(COMMUNE) },
-    { { "quan", NULL }, { "quận", NULL }, FULL_WORD, L(DISTRICT), T(URBAN_DISTRICT) },
-    { { "huyen", NULL }, { "huyện", NULL }, FULL_WORD, L(DISTRICT), T(RURAL_DISTRICT) },
-    { { "tinh", NULL }, { "tỉnh", NULL }, FULL_WORD, L(PROVINCE), T(PROVINCE) },
-    { { "tp", NULL },
-      { NULL, NULL },
-      ABBREV,
-      L(PROVINCE) | L(DISTRICT),
-      T(MUNICIPALITY) | T(PROVINCIAL_CITY) },
-    { { "tt", NULL }, { NULL, NULL }, ABBREV, L(COMMUNE), T(TOWNSHIP) },
-    { { "ttr", NULL }, { NULL, NULL }, ABBREV, L(COMMUNE), T(TOWNSHIP) },
-    { { "tx", NULL }, { NULL, NULL }, ABBREV, L(DISTRICT), T(TOWN) },
-    { { "dk", NULL }, { NULL, NULL }, ABBREV, L(COMMUNE), T(SPECIAL_ZONE) },
-    { { "ph", NULL }, { NULL, NULL }, ABBREV, L(COMMUNE), T(WARD) },
-    { { "p", NULL }, { NULL, NULL }, ABBREV, L(COMMUNE), T(WARD) },
-    { { "f", NULL }, { NULL, NULL }, ABBREV_GLUE, L(COMMUNE), T(WARD) },
-    { { "q", NULL }, { NULL, NULL }, ABBREV, L(DISTRICT), T(URBAN_DISTRICT) },
-    { { "h", NULL }, { NULL, NULL }, ABBREV, L(DISTRICT), T(RURAL_DISTRICT) },
-    { { "x", NULL }, { NULL, NULL }, ABBREV, L(COMMUNE), T(COMMUNE) },
-    { { "t", NULL }, { NULL, NULL }, ABBREV_DOT, L(PROVINCE), T(PROVINCE) },
+    { { PW_THI, PW_TRAN }, FULL_WORD, L(COMMUNE), T(TOWNSHIP) },
+    { { PW_THI, PW_XA }, FULL_WORD, L(DISTRICT), T(TOWN) },
+    { { PW_DAC, PW_KHU }, FULL_WORD, L(COMMUNE), T(SPECIAL_ZONE) },
+    { { PW_PHUONG, PW_NONE }, FULL_WORD, L(COMMUNE), T(WARD) },
+    { { PW_XA, PW_NONE }, FULL_WORD, L(COMMUNE), T(COMMUNE) },
+    { { PW_QUAN, PW_NONE }, FULL_WORD, L(DISTRICT), T(URBAN_DISTRICT) },
+    { { PW_HUYEN, PW_NONE }, FULL_WORD, L(DISTRICT), T(RURAL_DISTRICT) },
+    { { PW_TINH, PW_NONE }, FULL_WORD, L(PROVINCE), T(PROVINCE) },
+    { { PW_TP, PW_NONE }, ABBREV, L(PROVINCE) | L(DISTRICT), T(MUNICIPALITY) | T(PROVINCIAL_CITY) },
+    { { PW_TT, PW_NONE }, ABBREV, L(COMMUNE), T(TOWNSHIP) },
+    { { PW_TTR, PW_NONE }, ABBREV, L(COMMUNE), T(TOWNSHIP) },
+    { { PW_TX, PW_NONE }, ABBREV, L(DISTRICT), T(TOWN) },
+    { { PW_DK, PW_NONE }, ABBREV, L(COMMUNE), T(SPECIAL_ZONE) },
+    { { PW_PH, PW_NONE }, ABBREV, L(COMMUNE), T(WARD) },
+    { { PW_P, PW_NONE }, ABBREV, L(COMMUNE), T(WARD) },
+    { { PW_F, PW_NONE }, ABBREV_GLUE, L(COMMUNE), T(WARD) },
+    { { PW_Q, PW_NONE }, ABBREV, L(DISTRICT), T(URBAN_DISTRICT) },
+    { { PW_H, PW_NONE }, ABBREV, L(DISTRICT), T(RURAL_DISTRICT) },
+    { { PW_X, PW_NONE }, ABBREV, L(COMMUNE), T(COMMUNE) },
+    { { PW_T, PW_NONE }, ABBREV_DOT, L(PROVINCE), T(PROVINCE) },
 };
+
+#define NPREFIXES         (sizeof(prefixes) / sizeof(prefixes[0]))
+#define TWO_WORD_PREFIXES 4         /* prefixes[0..4) have two words, the rest one */
+#define ONE_WORD_MASK     0x1ffff0u /* bits of the one-word prefixes */
+
+_Static_assert(NPREFIXES <= 32, "prefix sets are 32-bit masks");
+_Static_assert(ONE_WORD_MASK == ((1u << NPREFIXES) - 1) - ((1u << TWO_WORD_PREFIXES) - 1),
+               "ONE_WORD_MASK matches prefixes[]");
 
 #undef L
 #undef T
-
-static bool fold_is(const struct address_scan *sc, const struct address_token *t, const char *word)
-{
-    size_t wl;
-
-    if (t->flen == 0 || sc->fold[t->fold] != word[0]) {
-        return false;
-    }
-    wl = strlen(word);
-    return t->flen == wl && memcmp(sc->fold + t->fold, word, wl) == 0;
-}
 
 /*
  * True unless the word carries diacritics other than spelled's.  Decomposed
@@ -362,6 +465,11 @@ static bool spelled_as(const struct address_scan *sc, const struct address_token
         }
     }
     sl = strlen(spelled);
+    /* As the register writes it, or with a capital first letter. */
+    if ((size_t)(t->end - t->start) == sl && (sc->text[i] | 0x20) == spelled[0] &&
+        memcmp(sc->text + i + 1, spelled + 1, sl - 1) == 0) {
+        return true;
+    }
     while (i < t->end && j < sl) {
         int a, b;
         int n = utf8_decode(sc->text + i, t->end - i, &a);
@@ -394,29 +502,61 @@ static bool abbrev_ok(const struct address_token *t, const struct address_token 
     return false;
 }
 
+/*
+ * Which prefixes the word can be part of, as its first word (bit i of
+ * t->pfx_first: prefixes[i].w[0]) and as its second (t->pfx_second), each
+ * with the diacritics the prefix allows.  Done once per word, so that
+ * address_scan_prefix, asked many times per line, only combines bits.
+ */
+/* For each prefix word, the prefixes it is the first (second) word of. */
+static uint32_t first_of[PW_T + 1], second_of[PW_T + 1];
+static pthread_once_t marks_once = PTHREAD_ONCE_INIT;
+
+static void build_marks(void)
+{
+    for (unsigned i = 0; i < NPREFIXES; i++) {
+        first_of[prefixes[i].w[0]] |= 1u << i;
+        if (prefixes[i].w[1] != PW_NONE) {
+            second_of[prefixes[i].w[1]] |= 1u << i;
+        }
+    }
+}
+
+static void prefix_marks(const struct address_scan *sc, struct address_token *t)
+{
+    enum prefix_word w = prefix_word(sc->fold + t->fold, t->flen);
+
+    t->pfx_first = t->pfx_second = 0;
+    if (w == PW_NONE || !spelled_as(sc, t, word_spelled[w])) {
+        return;
+    }
+    pthread_once(&marks_once, build_marks);
+    t->pfx_first = first_of[w];
+    t->pfx_second = second_of[w];
+}
+
 struct address_prefix address_scan_prefix(const struct address_scan *sc, int s, int floor)
 {
     struct address_prefix hit = { 0, 0, 0 };
+    uint32_t cand = 0;
 
-    if (s >= sc->n || sc->tok[s].part_start) {
+    if (s >= sc->n || sc->tok[s].part_start || s < 1) {
         return hit;
     }
-    for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+    if (s - 1 >= floor) {
+        cand |= sc->tok[s - 1].pfx_first & ONE_WORD_MASK;
+    }
+    if (s - 2 >= floor && !sc->tok[s - 1].part_start) {
+        cand |= sc->tok[s - 2].pfx_first & sc->tok[s - 1].pfx_second & ~ONE_WORD_MASK;
+    }
+    /* In the order of prefixes[]: the first that fits wins. */
+    while (cand != 0) {
+        unsigned i = (unsigned)__builtin_ctz(cand);
         const struct prefix *p = &prefixes[i];
-        int nw = p->words[1] != NULL ? 2 : 1;
-        int at = s - nw;
-        bool ok;
 
-        if (at < floor) {
-            continue;
-        }
-        ok = fold_is(sc, &sc->tok[at], p->words[0]) && spelled_as(sc, &sc->tok[at], p->spelled[0]);
-        if (ok && nw == 2) {
-            ok = !sc->tok[at + 1].part_start && fold_is(sc, &sc->tok[at + 1], p->words[1]) &&
-                 spelled_as(sc, &sc->tok[at + 1], p->spelled[1]);
-        }
-        if (ok && abbrev_ok(&sc->tok[s - 1], &sc->tok[s], p->rule)) {
-            hit.ntok = nw;
+        cand &= cand - 1;
+        if (abbrev_ok(&sc->tok[s - 1], &sc->tok[s], p->rule)) {
+            hit.ntok = i < TWO_WORD_PREFIXES ? 2 : 1;
             hit.levels = p->levels;
             hit.types = p->types;
             return hit;

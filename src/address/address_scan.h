@@ -31,6 +31,8 @@ struct address_token {
     bool glued;          /* the digits of "Q1", "P12", split from the letters */
     bool ascii;          /* no byte outside ASCII */
     bool numeric;        /* only digits (leading zeros dropped in the fold) */
+    uint32_t pfx_first;  /* bit i: it can be the first word of type prefix i */
+    uint32_t pfx_second; /* bit i: ... the second word of two-word prefix i */
 };
 
 struct address_scan {

@@ -369,41 +369,74 @@ static bool read_record(struct reader *r, struct csv_record *rec)
  * locking would cost more than the conversion.  Records are far below the
  * cap of their buffer (a 4 KiB input, doubled quotes, 16 candidates).
  */
+
+/* buf_append, with the common case (room enough) done here. */
+static inline void put(struct buf *rec, const char *s, size_t len)
+{
+    if (rec->alloc > rec->len + len) { /* alloc never exceeds cap + 1 */
+        memcpy(rec->data + rec->len, s, len);
+        rec->len += len;
+        rec->data[rec->len] = '\0';
+        return;
+    }
+    buf_append(rec, s, len);
+}
+
+static inline void put_char(struct buf *rec, char c)
+{
+    put(rec, &c, 1);
+}
+
+/* Bytes that make a CSV field need quotes. */
+static const bool csv_special[256] = { [','] = true, ['"'] = true, ['\n'] = true, ['\r'] = true };
+
 static void csv_field(struct buf *rec, const char *s, size_t len)
 {
     const char *q;
+    size_t i = 0;
 
-    if (memchr(s, ',', len) == NULL && memchr(s, '"', len) == NULL &&
-        memchr(s, '\n', len) == NULL && memchr(s, '\r', len) == NULL) {
-        buf_append(rec, s, len);
+    while (i < len && !csv_special[(unsigned char)s[i]]) {
+        i++;
+    }
+    if (i == len) {
+        put(rec, s, len);
         return;
     }
-    buf_append_char(rec, '"');
+    put_char(rec, '"');
     while ((q = memchr(s, '"', len)) != NULL) {
-        buf_append(rec, s, (size_t)(q - s) + 1);
-        buf_append_char(rec, '"');
+        put(rec, s, (size_t)(q - s) + 1);
+        put_char(rec, '"');
         len -= (size_t)(q - s) + 1;
         s = q + 1;
     }
-    buf_append(rec, s, len);
-    buf_append_char(rec, '"');
+    put(rec, s, len);
+    put_char(rec, '"');
 }
 
 static void csv_str(struct buf *rec, const char *s)
 {
     csv_field(rec, s, strlen(s));
-    buf_append_char(rec, ',');
+    put_char(rec, ',');
 }
 
 static void csv_unit(struct buf *rec, const struct unit *unit)
 {
-    csv_str(rec, unit ? unit->code : "");
-    csv_str(rec, unit ? unit->name : "");
+    if (unit == NULL) {
+        put(rec, ",,", 2);
+        return;
+    }
+    csv_str(rec, unit->code);
+    csv_str(rec, unit->name);
 }
 
 /* "00004 Phường Ba Đình (partial); ...", then the note with suggestions. */
 static void csv_candidates(struct buf *rec, const struct address_result *r, struct buf *tmp)
 {
+    if (r->status != ADDRESS_AMBIGUOUS && r->nsuggestions == 0) {
+        put_char(rec, ',');
+        csv_field(rec, r->note, strlen(r->note));
+        return;
+    }
     buf_reset(tmp);
     for (size_t i = 0; r->status == ADDRESS_AMBIGUOUS && i < r->ncandidates; i++) {
         const struct address_candidate *c = &r->candidates[i];
@@ -421,22 +454,36 @@ static void csv_candidates(struct buf *rec, const struct address_result *r, stru
     csv_field(rec, buf_str(tmp), tmp->len);
 }
 
+/* The line number and its comma. */
+static void put_line_number(struct buf *rec, long line)
+{
+    char digits[24];
+    size_t n = sizeof(digits);
+
+    digits[--n] = ',';
+    do {
+        digits[--n] = (char)('0' + line % 10);
+        line /= 10;
+    } while (line > 0 && n > 0);
+    put(rec, digits + n, sizeof(digits) - n);
+}
+
 static void write_csv(struct buf *rec, long line, const char *input, size_t len,
                       const struct address_result *r, struct buf *tmp)
 {
-    buf_printf(rec, "%ld,", line);
+    put_line_number(rec, line);
     csv_field(rec, input, len);
-    buf_append_char(rec, ',');
+    put_char(rec, ',');
     csv_str(rec, address_status_name(r->status));
     csv_field(rec, r->street, r->street_len);
-    buf_append_char(rec, ',');
+    put_char(rec, ',');
     csv_unit(rec, r->old_commune);
     csv_unit(rec, r->old_district);
     csv_unit(rec, r->old_province);
     csv_unit(rec, r->new_commune);
     csv_unit(rec, r->new_province);
     csv_candidates(rec, r, tmp);
-    buf_append_char(rec, '\n');
+    put_char(rec, '\n');
 }
 
 /*
@@ -447,23 +494,29 @@ static void write_csv(struct buf *rec, long line, const char *input, size_t len,
 static void json_str(struct buf *rec, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
+    size_t plain = 0; /* s[plain .. i) is still to be written as it is */
 
-    buf_append_char(rec, '"');
+    put_char(rec, '"');
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
 
+        if (c != '"' && c != '\\' && c >= 0x20) {
+            continue;
+        }
+        put(rec, s + plain, i - plain);
+        plain = i + 1;
         if (c == '"' || c == '\\') {
-            buf_append_char(rec, '\\');
-            buf_append_char(rec, (char)c);
-        } else if (c < 0x20) {
+            char esc[2] = { '\\', (char)c };
+
+            put(rec, esc, sizeof(esc));
+        } else {
             char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
 
-            buf_append(rec, esc, sizeof(esc));
-        } else {
-            buf_append_char(rec, (char)c);
+            put(rec, esc, sizeof(esc));
         }
     }
-    buf_append_char(rec, '"');
+    put(rec, s + plain, len - plain);
+    put_char(rec, '"');
 }
 
 static void json_ref(struct buf *rec, const struct unit *unit)

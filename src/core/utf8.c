@@ -48,9 +48,28 @@ static void build_fold_table(void)
 
 int utf8_decode(const char *s, size_t len, int *cp)
 {
+    const unsigned char *b = (const unsigned char *)s;
     utf8proc_int32_t c;
     utf8proc_ssize_t n;
 
+    /* Vietnamese text is ASCII and two- and three-byte sequences: decode
+     * those here, and leave the rest (and every error) to utf8proc, which
+     * gives the same answers for these. */
+    if (len >= 2 && b[0] >= 0xc2 && b[0] <= 0xdf && (b[1] & 0xc0) == 0x80) {
+        *cp = ((b[0] & 0x1f) << 6) | (b[1] & 0x3f);
+        return 2;
+    }
+    if (len >= 3 && (b[0] & 0xf0) == 0xe0 && (b[1] & 0xc0) == 0x80 && (b[2] & 0xc0) == 0x80) {
+        c = ((b[0] & 0x0f) << 12) | ((b[1] & 0x3f) << 6) | (b[2] & 0x3f);
+        if (c >= 0x800 && (c < 0xd800 || c > 0xdfff)) {
+            *cp = c;
+            return 3;
+        }
+    }
+    if (len >= 1 && b[0] < 0x80) {
+        *cp = b[0];
+        return 1;
+    }
     n = utf8proc_iterate((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &c);
     if (n < 0) {
         return -1;

@@ -2,8 +2,10 @@
  * units.c - loading and querying the register of administrative units.
  *
  * Design: the register is a flat array of struct unit, indexed by id, built
- * once from the CSV files compiled into the binary (embedded_data.c).  Strings
- * live in one arena.  Children and lineage edges are stored in compressed
+ * from the CSV files compiled into the binary (embedded_data.c).  That parse
+ * runs at build time (units_tables.h): the built-in register points at the
+ * tables it wrote, and only the units' string pointers are filled in at run
+ * time.  Strings live in one arena.  Children and lineage edges are stored in compressed
  * form (an offset array per unit into one id array), so a query touches a
  * few cache lines and never allocates.  Codes are indexed in a strmap
  * (one code can name an old and a new unit).
@@ -21,6 +23,7 @@
 #include "core/date.h"
 #include "core/strmap.h"
 #include "core/utf8.h"
+#include "units/units_tables.h"
 #include "core/banned.h"
 
 extern const char lt_data_provinces_2025[];
@@ -41,12 +44,6 @@ extern const size_t lt_data_mapping_provinces_2025_len;
 #define MAX_FIELDS 12
 #define FOLD_MAX   256
 
-struct edge {
-    uint32_t from;
-    uint32_t to;
-    enum unit_edge_kind kind;
-};
-
 struct units {
     struct unit *v;
     size_t n, alloc;
@@ -61,8 +58,8 @@ struct units {
     uint32_t *child_off; /* n + 1 offsets into child_ids */
     uint32_t *child_ids;
 
-    struct edge *succ; /* sorted by from */
-    struct edge *pred; /* same edges sorted by to */
+    struct units_edge *succ; /* sorted by from */
+    struct units_edge *pred; /* same edges sorted by to */
     size_t nedges, aedges;
     uint32_t *succ_off; /* n + 1 offsets into succ */
     uint32_t *pred_off; /* n + 1 offsets into pred */
@@ -267,7 +264,7 @@ static void row_new_commune(struct units *u, char **f, int nf, const char *file,
 static void add_edge(struct units *u, uint32_t from, uint32_t to, const char *kind,
                      const char *file, int line)
 {
-    struct edge *e;
+    struct units_edge *e;
 
     if (u->nedges == u->aedges) {
         u->aedges = u->aedges ? u->aedges * 2 : 16384;
@@ -303,7 +300,7 @@ static void row_commune_edge(struct units *u, char **f, int nf, const char *file
 
 static int cmp_from(const void *a, const void *b)
 {
-    const struct edge *x = a, *y = b;
+    const struct units_edge *x = a, *y = b;
 
     if (x->from != y->from) {
         return x->from < y->from ? -1 : 1;
@@ -313,7 +310,7 @@ static int cmp_from(const void *a, const void *b)
 
 static int cmp_to(const void *a, const void *b)
 {
-    const struct edge *x = a, *y = b;
+    const struct units_edge *x = a, *y = b;
 
     if (x->to != y->to) {
         return x->to < y->to ? -1 : 1;
@@ -374,7 +371,7 @@ static void build_indexes(struct units *u)
 static struct units *builtin;
 static pthread_once_t builtin_once = PTHREAD_ONCE_INIT;
 
-static void load_builtin(void)
+struct units *units_load_csv(void)
 {
     struct units *u = xcalloc(1, sizeof(*u));
 
@@ -396,7 +393,159 @@ static void load_builtin(void)
     each_row(u, lt_data_mapping_2025, lt_data_mapping_2025_len, "mapping-2025.csv", 10,
              row_commune_edge);
     build_indexes(u);
-    builtin = u;
+    return u;
+}
+
+/* The strings of the units, each once; a short name that ends its name
+ * (as "Ba Đình" ends "Phường Ba Đình") is not stored again. */
+struct string_blob {
+    char *data;
+    size_t len, alloc;
+};
+
+static uint32_t blob_add(struct string_blob *b, const char *s)
+{
+    size_t len = strlen(s) + 1;
+    uint32_t at = (uint32_t)b->len;
+
+    while (b->len + len > b->alloc) {
+        b->alloc = b->alloc ? b->alloc * 2 : 1u << 20;
+        b->data = xrealloc(b->data, b->alloc);
+    }
+    memcpy(b->data + b->len, s, len);
+    b->len += len;
+    return at;
+}
+
+static uint32_t blob_suffix(struct string_blob *b, uint32_t whole, const char *s)
+{
+    size_t wl = strlen(b->data + whole), sl = strlen(s);
+
+    if (sl <= wl && strcmp(b->data + whole + wl - sl, s) == 0) {
+        return whole + (uint32_t)(wl - sl);
+    }
+    return blob_add(b, s);
+}
+
+void units_export_tables(const struct units *u, struct units_tables *t)
+{
+    struct units_row *rows = xcalloc(u->n, sizeof(*rows));
+    struct string_blob b = { NULL, 0, 0 };
+
+    for (size_t i = 0; i < u->n; i++) {
+        const struct unit *unit = &u->v[i];
+        struct units_row *r = &rows[i];
+
+        memcpy(r->code, unit->code, sizeof(r->code));
+        r->name = blob_add(&b, unit->name);
+        r->short_name = blob_suffix(&b, r->name, unit->short_name);
+        r->alt_name = unit->alt_name ? blob_add(&b, unit->alt_name) : UNITS_NO_STRING;
+        r->fold = blob_suffix(&b, r->short_name, unit->fold);
+        r->parent = unit->parent;
+        r->valid_from = unit->valid_from;
+        r->valid_to = unit->valid_to;
+        r->type = (uint8_t)unit->type;
+        r->level = (uint8_t)unit->level;
+    }
+    memset(t, 0, sizeof(*t));
+    t->n = (uint32_t)u->n;
+    t->nedges = (uint32_t)u->nedges;
+    t->rows = rows;
+    t->strings = b.data;
+    t->strings_len = b.len;
+    t->child_off = u->child_off;
+    t->child_ids = u->child_ids;
+    t->succ = u->succ;
+    t->pred = u->pred;
+    t->succ_off = u->succ_off;
+    t->pred_off = u->pred_off;
+    t->code_entries = u->by_code.entries;
+    t->ncode_entries = u->by_code.nentries;
+    t->code_buckets = u->by_code.buckets;
+    t->ncode_buckets = u->by_code.nbuckets;
+    t->code_arena = u->by_code.arena;
+    t->code_arena_len = u->by_code.arena_len;
+}
+
+void units_tables_release(struct units_tables *t)
+{
+    free((void *)t->rows);
+    free((void *)t->strings);
+    memset(t, 0, sizeof(*t));
+}
+
+void units_free(struct units *u)
+{
+    if (u == NULL) {
+        return;
+    }
+    free(u->v);
+    for (size_t i = 0; i < u->nchunks; i++) {
+        free(u->chunks[i]);
+    }
+    free(u->chunks);
+    strmap_release(&u->by_code);
+    free(u->child_off);
+    free(u->child_ids);
+    free(u->succ);
+    free(u->pred);
+    free(u->succ_off);
+    free(u->pred_off);
+    free(u);
+}
+
+#ifndef LT_NO_TABLES
+/*
+ * The register over the tables written at build time.  They are constant
+ * and never freed; the casts below only let struct units hold them, and
+ * nothing writes through those pointers once a register is built.
+ */
+static struct units *units_from_tables(const struct units_tables *t)
+{
+    struct units *u = xcalloc(1, sizeof(*u));
+
+    u->v = xmalloc(sizeof(*u->v) * t->n);
+    u->n = u->alloc = t->n;
+    for (uint32_t i = 0; i < t->n; i++) {
+        const struct units_row *r = &t->rows[i];
+        struct unit *unit = &u->v[i];
+
+        unit->id = i;
+        memcpy(unit->code, r->code, sizeof(unit->code));
+        unit->name = t->strings + r->name;
+        unit->short_name = t->strings + r->short_name;
+        unit->alt_name = r->alt_name == UNITS_NO_STRING ? NULL : t->strings + r->alt_name;
+        unit->fold = t->strings + r->fold;
+        unit->type = (enum unit_type)r->type;
+        unit->level = (enum unit_level)r->level;
+        unit->parent = r->parent;
+        unit->valid_from = r->valid_from;
+        unit->valid_to = r->valid_to;
+    }
+    u->child_off = (uint32_t *)t->child_off;
+    u->child_ids = (uint32_t *)t->child_ids;
+    u->succ = (struct units_edge *)t->succ;
+    u->pred = (struct units_edge *)t->pred;
+    u->nedges = u->aedges = t->nedges;
+    u->succ_off = (uint32_t *)t->succ_off;
+    u->pred_off = (uint32_t *)t->pred_off;
+    u->by_code.entries = (struct strmap_entry *)t->code_entries;
+    u->by_code.nentries = u->by_code.aentries = t->ncode_entries;
+    u->by_code.buckets = (uint32_t *)t->code_buckets;
+    u->by_code.nbuckets = t->ncode_buckets;
+    u->by_code.arena = (char *)t->code_arena;
+    u->by_code.arena_len = u->by_code.arena_alloc = t->code_arena_len;
+    return u;
+}
+#endif
+
+static void load_builtin(void)
+{
+#ifdef LT_NO_TABLES
+    builtin = units_load_csv();
+#else
+    builtin = units_from_tables(&units_builtin_tables);
+#endif
 }
 
 const struct units *units_builtin(void)
@@ -548,7 +697,7 @@ static size_t walk(const struct units *u, const struct unit *start, bool forward
         enum unit_edge_kind kind = qkind[head];
         int depth = qdepth[head++];
         const uint32_t *off = forward ? u->succ_off : u->pred_off;
-        const struct edge *edges = forward ? u->succ : u->pred;
+        const struct units_edge *edges = forward ? u->succ : u->pred;
 
         if (direct_only && depth == 1) {
             break;

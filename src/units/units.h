@@ -11,9 +11,10 @@
  * Lineage edges run from an old unit to each unit that took it over, "full"
  * when the whole old unit went there, "partial" when only a part did.
  *
- * The built-in register is parsed from data compiled into the binary on
- * first use and is read-only afterwards, so any thread may query it.  Unit
- * pointers stay valid for the life of the process.
+ * The built-in register is parsed from the data files at build time and
+ * compiled into the binary as tables (units_tables.h); it is set up over
+ * them on first use and is read-only afterwards, so any thread may query
+ * it.  Unit pointers stay valid for the life of the process.
  */
 #ifndef LT_UNITS_H
 #define LT_UNITS_H
