@@ -37,12 +37,14 @@
 #include "auth/auth.h"
 #include "auth/http.h"
 #include "auth/policy.h"
+#include "audit/audit.h"
 #include "cli/commands.h"
 #include "core/buf.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "http/api.h"
 #include "http/api_oss.h"
+#include "http/api_audit.h"
 #include "http/api_registry.h"
 #include "http/server.h"
 #include "registry/registry.h"
@@ -80,13 +82,17 @@ static const char usage_text[] =
     "                       headers within S seconds (default 10)\n"
     "  --no-auth            serve the registries WITHOUT accounts (anyone may\n"
     "                       read and write): only to measure the cost of the\n"
-    "                       checks, never in service\n";
+    "                       checks, never in service\n"
+    "  --no-audit           do not record reads of personal data (for\n"
+    "                       measuring the audit trail's cost only: never in\n"
+    "                       service)\n";
 
 struct serve_opts {
     const char *data_dir;
     const char *tls_cert;
     const char *tls_key;
     bool no_auth;
+    bool no_audit;
 };
 
 static int usage_error(struct lt_error *err)
@@ -175,6 +181,7 @@ static int parse_options(int argc, char **argv, struct http_config *cfg, struct 
         { "tls-key", required_argument, NULL, 'K' },
         { "header-timeout", required_argument, NULL, 'W' },
         { "no-auth", no_argument, NULL, 'N' },
+        { "no-audit", no_argument, NULL, 'A' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -253,6 +260,9 @@ static int parse_options(int argc, char **argv, struct http_config *cfg, struct 
             if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() == 1) {
                 return EXIT_FAILED;
             }
+            break;
+        case 'A':
+            opts->no_audit = true;
             break;
         case 'h':
             fputs(usage_text, stdout);
@@ -351,10 +361,11 @@ int cmd_serve(int argc, char **argv)
     struct sync *sync = NULL;
     struct oss *oss = NULL;
     struct sync_options sync_opt;
-    struct serve_opts opts = { NULL, NULL, NULL, false };
+    struct serve_opts opts = { NULL, NULL, NULL, false, false };
     struct auth *auth = NULL;
     char *tls_cert = NULL, *tls_key = NULL;
     const char *data_dir;
+    struct audit *audit = NULL;
     const struct units *u;
     sigset_t set;
     int status, sig;
@@ -404,11 +415,20 @@ int cmd_serve(int argc, char **argv)
     api_units_register(server, u);
     api_address_register(server, conv);
     if (node != NULL) {
+        if (opts.no_audit) {
+            log_warning("serve", "--no-audit: READS OF PERSONAL DATA ARE NOT RECORDED; "
+                                 "this is for measuring the audit trail's cost, never for "
+                                 "service");
+        } else if (audit_new(node_store(node), node_evlog(node), NULL, &audit, &err) != LT_OK) {
+            lt_error_print(&err, stderr);
+            status = EXIT_FAILED;
+            goto out;
+        }
+        api_registry_set_audit(audit);
         api_registry_register(server, node);
-        /* XXX: no login guard yet: every request is anonymous, so only the procedures and
-         * the public look-up of the one-stop shop answer (the rest say 401) */
         oss = oss_new(node, oss_catalogue_builtin(), oss_calendar_builtin());
         api_oss_register(server, oss);
+        api_audit_register(server, node);
         if (start_sync(node, data_dir, &sync_opt, &sync, &err) != LT_OK) {
             lt_error_print(&err, stderr);
             status = EXIT_FAILED;
@@ -458,6 +478,8 @@ out:
     auth_free(auth);
     free(tls_cert);
     free(tls_key);
+    api_registry_set_audit(NULL);
+    audit_free(audit); /* after the server: writes what its last reads queued */
     sync_free(sync);
     oss_free(oss);
     node_close(node);

@@ -30,6 +30,7 @@ static const struct command {
     { "import", cmd_import, "load CSV or NDJSON records into a registry" },
     { "export", cmd_export, "write a registry's records as CSV or NDJSON" },
     { "user", cmd_user, "add, list, disable accounts; change passwords; issue tokens" },
+    { "audit", cmd_audit, "export the audit trail: who read which record, when and why" },
 };
 
 static void usage(FILE *out)

@@ -18,13 +18,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/audit.h"
 #include "core/buf.h"
 #include "core/date.h"
 #include "core/log.h"
+#include "units/units.h"
 #include "core/banned.h"
 
 #define LIST_LIMIT_DEFAULT 50
 #define LIST_LIMIT_MAX     500
+#define RECORD_PEOPLE_MAX  50 /* a parcel's holders at most (src/registry/fields.c) */
 #define KEY_MAX            160
 #define ETAG_MAX           32
 #define JSON_TYPE          "application/json; charset=utf-8"
@@ -38,6 +41,9 @@ struct kind_ctx {
 };
 
 static struct kind_ctx contexts[REG_KIND_COUNT];
+
+/* Where reads are recorded; NULL: not recorded (api_registry_set_audit). */
+static struct audit *recorder;
 
 static const char *const plurals[REG_KIND_COUNT] = {
     [REG_PERSON] = "people",  [REG_RESIDENCE] = "residences", [REG_HOUSEHOLD] = "households",
@@ -183,6 +189,287 @@ static void frame_init(struct buf *b)
     buf_append(b, gap, sizeof(gap));
 }
 
+/* Query parameters each route takes; anything else is refused. */
+static const char *const q_get[] = { "as_of", NULL };
+static const char *const q_none[] = { NULL };
+static const char *const q_write[] = { "cause", "effective", NULL };
+static const char *const q_put[] = { "cause", "effective", "base_version", NULL };
+static const char *const q_list[] = { "unit", "after", "limit", NULL };
+static const char *const q_search[] = { "name", "birth_year", "unit", "limit", NULL };
+
+static const char *const role_names[AUTH_ROLE_COUNT] = {
+    [AUTH_CITIZEN] = "citizen", [AUTH_CLERK] = "clerk", [AUTH_OFFICER] = "officer",
+    [AUTH_AUDITOR] = "auditor", [AUTH_ADMIN] = "admin", [AUTH_NODE] = "node",
+};
+
+/*
+ * Who reads, and why: the principal (NULL when no guard attached one),
+ * the purpose (X-Purpose) and the seal (X-Sealed-Until) of a read.
+ */
+struct access {
+    const struct auth_principal *p;
+    const char *purpose;
+    int32_t sealed;
+};
+
+static enum lt_code forbidden(struct lt_error *err, const char *fmt, const char *arg)
+{
+    lt_error_set(err, LT_EFORBIDDEN, fmt, arg);
+    return LT_EFORBIDDEN;
+}
+
+/*
+ * Check the read's purpose and seal.  With a principal the purpose is
+ * required; without one (a node with no accounts) it is optional and the
+ * read is recorded as "anonymous".  Only officers and auditors may seal.
+ */
+static enum lt_code access_begin(struct http_request *req, struct access *a, struct lt_error *err)
+{
+    const char *seal = http_request_header(req, "X-Sealed-Until");
+
+    a->p = http_request_principal(req);
+    a->purpose = http_request_header(req, "X-Purpose");
+    a->sealed = DATE_MIN;
+    /* XXX: a read refused here or by the jurisdiction check is not recorded in the trail. */
+    if (a->p != NULL && a->p->role == AUTH_NODE) {
+        return forbidden(err, "a node account cannot read %s", "the registries");
+    }
+    if (a->purpose == NULL && a->p != NULL) {
+        lt_error_set(err, LT_EINVAL, "a read of personal data must state its purpose");
+        lt_error_detail(err, "no X-Purpose header; every read is recorded with its purpose");
+        lt_error_hint(err, "send X-Purpose: a dossier code or a stated purpose, e.g. "
+                           "X-Purpose: 000.00.00.H01-250701-0001");
+        lt_error_field(err, "X-Purpose");
+        return LT_EINVAL;
+    }
+    if (a->purpose != NULL && audit_purpose_check(a->purpose, err) != LT_OK) {
+        return LT_EINVAL;
+    }
+    if (seal == NULL) {
+        return LT_OK;
+    }
+    if (a->p == NULL || (a->p->role != AUTH_OFFICER && a->p->role != AUTH_AUDITOR)) {
+        lt_error_set(err, LT_EFORBIDDEN, "only an officer or an auditor can seal a read");
+        lt_error_field(err, "X-Sealed-Until");
+        return LT_EFORBIDDEN;
+    }
+    return audit_seal_check(seal, a->purpose != NULL ? a->purpose : "", date_today(), &a->sealed,
+                            err);
+}
+
+/* The person a residence or benefit key "<person>/<part>" is about. */
+static void key_person(const char *key, char out[AUTH_PERSON_MAX])
+{
+    size_t n = strcspn(key, "/");
+
+    snprintf(out, AUTH_PERSON_MAX, "%.*s", (int)(n < AUTH_PERSON_MAX ? n : 0), key);
+}
+
+/* Kinds whose key names the person they are about. */
+static bool keyed_by_person(enum registry_kind kind)
+{
+    return kind == REG_PERSON || kind == REG_RESIDENCE || kind == REG_BENEFIT;
+}
+
+/*
+ * The people a record is about, for the access log: the person of a
+ * person, residence or benefit (from the key alone: rec may be NULL), the
+ * head of a household, the representative of a business, every person
+ * holding a parcel.  At most max of them into out (strings borrowed from
+ * rec, or copied into own); returns how many.
+ */
+static size_t record_people(enum registry_kind kind, const char *key, const json_t *rec,
+                            char own[AUTH_PERSON_MAX], const char *out[], size_t max)
+{
+    size_t n = 0, i;
+    json_t *h;
+
+    if (keyed_by_person(kind)) {
+        key_person(key, own);
+        out[n++] = own;
+    } else if (kind == REG_HOUSEHOLD || kind == REG_BUSINESS) {
+        const char *id = json_string_value(
+            json_object_get(rec, kind == REG_HOUSEHOLD ? "head_id" : "representative_id"));
+
+        out[n++] = id != NULL ? id : "";
+    } else if (kind == REG_PARCEL) {
+        json_array_foreach(json_object_get(rec, "holders"), i, h)
+        {
+            const char *hk = json_string_value(json_object_get(h, "kind"));
+            const char *id = json_string_value(json_object_get(h, "id"));
+
+            if (n < max && hk != NULL && id != NULL && strcmp(hk, "person") == 0) {
+                out[n++] = id;
+            }
+        }
+    }
+    return n;
+}
+
+/* Does a citizen hold, represent or head this record? */
+static bool citizen_owns(const struct auth_principal *p, enum registry_kind kind, const char *key,
+                         const json_t *rec)
+{
+    char own[AUTH_PERSON_MAX];
+    const char *people[RECORD_PEOPLE_MAX];
+    size_t n = record_people(kind, key, rec, own, people, RECORD_PEOPLE_MAX);
+
+    for (size_t i = 0; i < n; i++) {
+        if (p->person_id[0] != '\0' && strcmp(people[i], p->person_id) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The refusal a citizen gets for a record not theirs: the same as for no record. */
+static enum lt_code not_theirs(enum registry_kind kind, const char *key, struct lt_error *err)
+{
+    return lt_error_set(err, LT_ENOTFOUND, "no %s \"%s\"", registry_kind_name(kind), key);
+}
+
+/*
+ * After reading: the record's unit (or the node's, for a person not yet
+ * resident anywhere) must lie in the caller's jurisdiction: 403 naming
+ * both; a citizen must be one of the record's people: 404 as if it did not
+ * exist, so that a citizen cannot probe who is registered.  Citizens are
+ * checked before the read where the key tells (rec NULL then).
+ */
+static enum lt_code check_record(const struct kind_ctx *k, const struct access *a, const char *key,
+                                 const char *unit, const json_t *rec, struct lt_error *err)
+{
+    /* XXX: the unit is the record's today, also for reads as of an earlier day. */
+    const char *where = unit != NULL && unit[0] != '\0' ? unit : evlog_unit(node_evlog(k->node));
+
+    if (a->p == NULL) {
+        return LT_OK;
+    }
+    if (a->p->role == AUTH_CITIZEN) {
+        return citizen_owns(a->p, k->kind, key, rec) ? LT_OK : not_theirs(k->kind, key, err);
+    }
+    if (unit == NULL) {
+        return LT_OK;
+    }
+    if (!units_code_within(node_units(k->node), where, a->p->unit)) {
+        lt_error_set(err, LT_EFORBIDDEN, "the %s \"%s\" is outside your jurisdiction",
+                     registry_kind_name(k->kind), key);
+        lt_error_detail(err, "it is in unit %s; your account covers %s", where, a->p->unit);
+        return LT_EFORBIDDEN;
+    }
+    return LT_OK;
+}
+
+/* The subjects of one record into subj (room for RECORD_PEOPLE_MAX); returns how many. */
+static size_t add_subjects(enum registry_kind kind, const char *key, const json_t *rec,
+                           char own[AUTH_PERSON_MAX], struct audit_subject *subj)
+{
+    const char *people[RECORD_PEOPLE_MAX];
+    size_t np = record_people(kind, key, rec, own, people, RECORD_PEOPLE_MAX);
+
+    for (size_t j = 0; j < (np > 0 ? np : 1); j++) {
+        subj[j].kind = registry_kind_name(kind);
+        subj[j].key = key;
+        subj[j].person = np > 0 ? people[j] : "";
+    }
+    return np > 0 ? np : 1;
+}
+
+/* Queue the access for the recorder. */
+static enum lt_code record_subjects(struct http_request *req, const struct access *a,
+                                    const char *action, const struct audit_subject *subj,
+                                    size_t count, struct lt_error *err)
+{
+    struct audit_access acc;
+
+    memset(&acc, 0, sizeof(acc));
+    acc.actor = a->p != NULL ? a->p->account : "anonymous";
+    acc.role = a->p != NULL ? role_names[a->p->role] : "none";
+    acc.unit = a->p != NULL ? a->p->unit : "";
+    acc.client = http_request_client(req);
+    acc.purpose = a->purpose != NULL ? a->purpose : "";
+    acc.action = action;
+    acc.sealed_until = a->sealed;
+    acc.subjects = subj;
+    acc.nsubjects = count;
+    return audit_record(recorder, &acc, err);
+}
+
+/* Record one access to the records of recs (an array of records). */
+static enum lt_code record_many(struct http_request *req, const struct kind_ctx *k,
+                                const struct access *a, const char *action, const json_t *recs,
+                                struct lt_error *err)
+{
+    size_t n = json_array_size(recs), count = 0, cap, i;
+    struct audit_subject *subj;
+    char(*keys)[KEY_MAX];
+    char(*own)[AUTH_PERSON_MAX];
+    json_t *rec;
+    enum lt_code rc;
+
+    if (recorder == NULL || n == 0) {
+        return LT_OK;
+    }
+    cap = n + RECORD_PEOPLE_MAX;
+    subj = xcalloc(cap, sizeof(*subj));
+    keys = xcalloc(n, sizeof(*keys));
+    own = xcalloc(n, sizeof(*own));
+    json_array_foreach(recs, i, rec)
+    {
+        struct lt_error ignored;
+
+        if (count + RECORD_PEOPLE_MAX > cap) {
+            cap = 2 * cap;
+            subj = xrealloc(subj, cap * sizeof(*subj));
+        }
+        if (registry_record_key(k->kind, rec, keys[i], KEY_MAX, &ignored) == LT_OK) {
+            count += add_subjects(k->kind, keys[i], rec, own[i], subj + count);
+        }
+    }
+    rc = count > 0 ? record_subjects(req, a, action, subj, count, err) : LT_OK;
+    free(own);
+    free(keys);
+    free(subj);
+    return rc;
+}
+
+/*
+ * Read the current record's text into b (from offset at), check the
+ * caller may see it, and record the access.  The record is parsed only
+ * when a check or the access log needs more than its key: never for the
+ * point read of a person by staff, the hot path.
+ */
+static enum lt_code read_checked(struct http_request *req, const struct kind_ctx *k,
+                                 const struct access *a, const char *key, const char *action,
+                                 struct buf *b, size_t at, int64_t *version, struct lt_error *err)
+{
+    char unit[UNIT_CODE_MAX] = "", own[AUTH_PERSON_MAX];
+    struct audit_subject subj[RECORD_PEOPLE_MAX];
+    json_t *rec = NULL;
+    bool citizen = a->p != NULL && a->p->role == AUTH_CITIZEN;
+    enum lt_code rc;
+
+    if (citizen && keyed_by_person(k->kind) && (rc = check_record(k, a, key, NULL, NULL, err))) {
+        return rc;
+    }
+    rc = registry_get_text_unit(k->node, k->kind, key, b, version, unit, err);
+    if (rc != LT_OK) {
+        return rc;
+    }
+    if (!keyed_by_person(k->kind) && (citizen || recorder != NULL)) {
+        rec = json_loadb(b->data + at, b->len - at, 0, NULL);
+        if (rec == NULL) {
+            return lt_error_set(err, LT_EINTERNAL, "the stored %s \"%s\" is not JSON",
+                                registry_kind_name(k->kind), key);
+        }
+    }
+    rc = check_record(k, a, key, unit, rec, err);
+    if (rc == LT_OK && recorder != NULL) {
+        rc = record_subjects(req, a, action, subj, add_subjects(k->kind, key, rec, own, subj), err);
+    }
+    json_decref(rec);
+    return rc;
+}
+
 static enum lt_code get_as_of(struct http_request *req, const struct kind_ctx *k, const char *key,
                               int32_t as_of, struct lt_error *err)
 {
@@ -205,19 +492,24 @@ static enum lt_code get_record(struct http_request *req, void *ctx, struct lt_er
     int32_t as_of = DATE_MIN;
     int64_t version = 0;
     const char *inm;
+    struct access a;
     struct buf b;
     enum lt_code rc;
 
-    if ((rc = path_key(req, k->kind, key, sizeof(key), err)) != LT_OK ||
-        (rc = query_date(req, "as_of", &as_of, err)) != LT_OK) {
+    if ((rc = http_request_only_query(req, q_get, err)) != LT_OK ||
+        (rc = path_key(req, k->kind, key, sizeof(key), err)) != LT_OK ||
+        (rc = query_date(req, "as_of", &as_of, err)) != LT_OK ||
+        (rc = access_begin(req, &a, err)) != LT_OK) {
         return rc;
-    }
-    if (as_of != DATE_MIN) {
-        return get_as_of(req, k, key, as_of, err);
     }
 
     frame_init(&b);
-    rc = registry_get_text(k->node, k->kind, key, &b, &version, err);
+    rc = read_checked(req, k, &a, key, as_of != DATE_MIN ? "read_as_of" : "read", &b, FRAME_GAP,
+                      &version, err);
+    if (rc == LT_OK && as_of != DATE_MIN) {
+        buf_release(&b);
+        return get_as_of(req, k, key, as_of, err);
+    }
     if (rc != LT_OK) {
         buf_release(&b);
         return rc;
@@ -239,10 +531,19 @@ static enum lt_code get_history(struct http_request *req, void *ctx, struct lt_e
     const struct kind_ctx *k = ctx;
     char key[KEY_MAX];
     json_t *events = NULL;
+    struct access a;
+    struct buf b;
     enum lt_code rc;
 
-    if ((rc = path_key(req, k->kind, key, sizeof(key), err)) != LT_OK ||
-        (rc = registry_history(k->node, k->kind, key, &events, err)) != LT_OK) {
+    if ((rc = http_request_only_query(req, q_none, err)) != LT_OK ||
+        (rc = path_key(req, k->kind, key, sizeof(key), err)) != LT_OK ||
+        (rc = access_begin(req, &a, err)) != LT_OK) {
+        return rc;
+    }
+    buf_init(&b, EVLOG_BODY_MAX + 8);
+    rc = read_checked(req, k, &a, key, "history", &b, 0, NULL, err);
+    buf_release(&b);
+    if (rc != LT_OK || (rc = registry_history(k->node, k->kind, key, &events, err)) != LT_OK) {
         return rc;
     }
     return http_reply_json(req, 200, json_pack("{s:s, s:o}", "key", key, "events", events));
@@ -364,6 +665,54 @@ static enum lt_code run_write(struct http_request *req, void *arg, struct lt_err
 }
 
 /*
+ * Who writes: the principal's account (the client address on a node
+ * without accounts).  Citizens, auditors and nodes do not write the
+ * registries; others only records whose unit (for people and benefits:
+ * the unit of the person's residence, else the node's) lies in their
+ * jurisdiction, except a person registered new, who has no unit yet.
+ */
+static enum lt_code write_allowed(struct http_request *req, struct write_job *j,
+                                  struct lt_error *err)
+{
+    const struct auth_principal *p = http_request_principal(req);
+    const char *unit = json_string_value(json_object_get(j->record, "unit"));
+    char current[UNIT_CODE_MAX] = "", person[AUTH_PERSON_MAX];
+    struct access a = { p, NULL, DATE_MIN };
+    struct lt_error ignored;
+    struct buf b;
+
+    if (p == NULL) {
+        /* XXX: with no accounts on the node the actor is the client address. */
+        snprintf(j->actor, sizeof(j->actor), "%s", http_request_client(req));
+        return LT_OK;
+    }
+    if (p->role == AUTH_CITIZEN || p->role == AUTH_AUDITOR || p->role == AUTH_NODE) {
+        return forbidden(err, "a %s account cannot change the registries", role_names[p->role]);
+    }
+    if (unit == NULL && j->k->kind == REG_PERSON && j->base == 0) {
+        /* A person registered new lives nowhere yet: any staff account that
+         * writes may register one; the residence written next is checked. */
+        snprintf(j->actor, sizeof(j->actor), "%s", p->account);
+        return LT_OK;
+    }
+    if (unit == NULL) {
+        key_person(j->key, person);
+        buf_init(&b, EVLOG_BODY_MAX + 8);
+        if (registry_get_text_unit(j->k->node, REG_PERSON, person, &b, NULL, current, &ignored) !=
+            LT_OK) {
+            current[0] = '\0';
+        }
+        buf_release(&b);
+        unit = current;
+    }
+    if (check_record(j->k, &a, j->key, unit, NULL, err) != LT_OK) {
+        return LT_EFORBIDDEN;
+    }
+    snprintf(j->actor, sizeof(j->actor), "%s", p->account);
+    return LT_OK;
+}
+
+/*
  * Check a change on the worker thread: the body is one JSON object, a
  * valid record of the kind (validated as registry_write will, at the
  * change's effective day) and, for a change, the record in the path.
@@ -394,8 +743,10 @@ static enum lt_code prepare_write(struct http_request *req, struct write_job *j,
         lt_error_field(err, key_fields[j->k->kind]);
         return LT_EINVAL;
     }
-    /* XXX: the actor is the client address until accounts exist (issue 6). */
-    snprintf(j->actor, sizeof(j->actor), "%s", http_request_client(req));
+    rc = write_allowed(req, j, err);
+    if (rc != LT_OK) {
+        return rc;
+    }
     if (cause != NULL && strlen(cause) >= sizeof(j->cause)) {
         lt_error_set(err, LT_EINVAL, "the cause is longer than %zu bytes", sizeof(j->cause) - 1);
         lt_error_field(err, "cause");
@@ -430,7 +781,9 @@ static enum lt_code start_write(struct http_request *req, const struct kind_ctx 
 
 static enum lt_code post_record(struct http_request *req, void *ctx, struct lt_error *err)
 {
-    return start_write(req, ctx, 0, NULL, err);
+    enum lt_code rc = http_request_only_query(req, q_write, err);
+
+    return rc != LT_OK ? rc : start_write(req, ctx, 0, NULL, err);
 }
 
 static enum lt_code put_record(struct http_request *req, void *ctx, struct lt_error *err)
@@ -440,7 +793,8 @@ static enum lt_code put_record(struct http_request *req, void *ctx, struct lt_er
     int64_t base = 0;
     enum lt_code rc;
 
-    if ((rc = path_key(req, k->kind, key, sizeof(key), err)) != LT_OK ||
+    if ((rc = http_request_only_query(req, q_put, err)) != LT_OK ||
+        (rc = path_key(req, k->kind, key, sizeof(key), err)) != LT_OK ||
         (rc = base_version(req, &base, err)) != LT_OK) {
         return rc;
     }
@@ -452,14 +806,53 @@ static enum lt_code put_record(struct http_request *req, void *ctx, struct lt_er
     return start_write(req, k, base, key, err);
 }
 
+/*
+ * The unit a list or search may cover: a citizen lists nothing; staff
+ * list within their jurisdiction, and a search without a unit is narrowed
+ * to it.  *unit may be replaced by the caller's own.
+ */
+static enum lt_code list_scope(const struct kind_ctx *k, const struct access *a, const char **unit,
+                               struct lt_error *err)
+{
+    if (a->p == NULL) {
+        return LT_OK;
+    }
+    if (a->p->role == AUTH_CITIZEN) {
+        return forbidden(err, "a citizen cannot list or search the %s", plurals[k->kind]);
+    }
+    if (*unit == NULL || (*unit)[0] == '\0') {
+        /* The node holds only records of its own unit (and of units
+         * below it): a caller covering the node's unit sees all of it,
+         * people not yet resident anywhere included. */
+        if (!units_code_within(node_units(k->node), evlog_unit(node_evlog(k->node)), a->p->unit)) {
+            *unit = a->p->unit;
+        }
+        return LT_OK;
+    }
+    if (units_find_default(node_units(k->node), *unit) == NULL) {
+        return LT_OK; /* no such unit: the list answers 404 */
+    }
+    if (!units_code_within(node_units(k->node), *unit, a->p->unit)) {
+        lt_error_set(err, LT_EFORBIDDEN, "unit \"%.20s\" is outside your jurisdiction", *unit);
+        lt_error_detail(err, "your account covers %s", a->p->unit);
+        lt_error_field(err, "unit");
+        return LT_EFORBIDDEN;
+    }
+    return LT_OK;
+}
+
 static enum lt_code list_records(struct http_request *req, void *ctx, struct lt_error *err)
 {
     const struct kind_ctx *k = ctx;
     const char *unit = http_request_query(req, "unit");
     long limit = LIST_LIMIT_DEFAULT;
     json_t *page = NULL;
+    struct access a;
     enum lt_code rc;
 
+    if ((rc = http_request_only_query(req, q_list, err)) != LT_OK) {
+        return rc;
+    }
     if (unit == NULL || unit[0] == '\0') {
         lt_error_set(err, LT_EINVAL, "listing %s needs a unit", plurals[k->kind]);
         lt_error_hint(err, "add ?unit=<commune or province code>, or ?unit=VN for all");
@@ -467,8 +860,15 @@ static enum lt_code list_records(struct http_request *req, void *ctx, struct lt_
         return LT_EINVAL;
     }
     if ((rc = query_long(req, "limit", 1, LIST_LIMIT_MAX, &limit, err)) != LT_OK ||
+        (rc = access_begin(req, &a, err)) != LT_OK ||
+        (rc = list_scope(k, &a, &unit, err)) != LT_OK ||
         (rc = registry_list(k->node, k->kind, unit, http_request_query(req, "after"), (int)limit,
                             &page, err)) != LT_OK) {
+        return rc;
+    }
+    rc = record_many(req, k, &a, "list", json_object_get(page, "items"), err);
+    if (rc != LT_OK) {
+        json_decref(page);
         return rc;
     }
     return http_reply_json(req, 200, page);
@@ -481,8 +881,12 @@ static enum lt_code search_people(struct http_request *req, void *ctx, struct lt
     const char *unit = http_request_query(req, "unit");
     long year = 0, limit = LIST_LIMIT_DEFAULT;
     json_t *results = NULL;
+    struct access a;
     enum lt_code rc;
 
+    if ((rc = http_request_only_query(req, q_search, err)) != LT_OK) {
+        return rc;
+    }
     if (name == NULL || name[0] == '\0') {
         lt_error_set(err, LT_EINVAL, "a search needs a name");
         lt_error_hint(err, "add ?name=<full or partial name>, with or without diacritics");
@@ -491,9 +895,17 @@ static enum lt_code search_people(struct http_request *req, void *ctx, struct lt
     }
     if ((rc = query_long(req, "birth_year", 1900, 2199, &year, err)) != LT_OK ||
         (rc = query_long(req, "limit", 1, LIST_LIMIT_MAX, &limit, err)) != LT_OK ||
-        (rc = registry_search_people(k->node, name, (int)year,
-                                     unit != NULL && unit[0] != '\0' ? unit : NULL, (int)limit,
-                                     &results, err)) != LT_OK) {
+        (rc = access_begin(req, &a, err)) != LT_OK ||
+        (rc = list_scope(k, &a, &unit, err)) != LT_OK ||
+        (rc = registry_search_people(
+             k->node, name, (int)year,
+             unit != NULL && unit[0] != '\0' && strcmp(unit, "VN") != 0 ? unit : NULL, (int)limit,
+             &results, err)) != LT_OK) {
+        return rc;
+    }
+    rc = record_many(req, k, &a, "search", results, err);
+    if (rc != LT_OK) {
+        json_decref(results);
         return rc;
     }
     return http_reply_json(req, 200, json_pack("{s:s, s:o}", "name", name, "results", results));
@@ -529,9 +941,28 @@ static enum lt_code get_metrics(struct http_request *req, void *ctx, struct lt_e
                (unsigned long long)st.writes, (unsigned long long)st.failed,
                (unsigned long long)st.commits, (unsigned long long)st.group_max,
                (unsigned long long)st.queued);
+    if (recorder != NULL) {
+        uint64_t written = 0, queued = 0;
+
+        audit_counts(recorder, &written, &queued);
+        buf_printf(&b,
+                   "# HELP lienthong_audit_written_total Accesses written to the audit trail.\n"
+                   "# TYPE lienthong_audit_written_total counter\n"
+                   "lienthong_audit_written_total %llu\n"
+                   "# HELP lienthong_audit_queued Accesses waiting to be written (lost if the "
+                   "process dies).\n"
+                   "# TYPE lienthong_audit_queued gauge\n"
+                   "lienthong_audit_queued %llu\n",
+                   (unsigned long long)written, (unsigned long long)queued);
+    }
     rc = http_reply_buf(req, 200, "text/plain; version=0.0.4; charset=utf-8", &b);
     buf_release(&b);
     return rc;
+}
+
+void api_registry_set_audit(struct audit *a)
+{
+    recorder = a;
 }
 
 void api_registry_register(struct http_server *s, struct node *n)

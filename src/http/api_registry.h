@@ -25,7 +25,8 @@
  * Writes take the legal cause and the effective day from ?cause= (default
  * "api") and ?effective= (default today), and answer {"version": N,
  * "record": {...}} (the canonical record) with its ETag; POST gives 201 and
- * a Location.  The actor is the client address for now.  Refusals are the
+ * a Location.  The actor is the principal's account (the client address
+ * on a node without accounts).  Refusals are the
  * JSON error with the field at fault: 400 for input (malformed JSON, an
  * unknown field, a wrong type, a bad check digit, a future date, a unit not
  * in force on the effective day, a body whose key is not the path's), 404
@@ -36,6 +37,21 @@
  * field "If-Match": blind overwrites are never taken.  A refused write
  * changes nothing.
  *
+ * Access (when a guard attached a principal; without one, as before):
+ * reads need X-Purpose (400 naming it otherwise); staff see records
+ * whose unit lies in their jurisdiction (units_code_within; a person or
+ * benefit with no residence counts as the node's unit) and get 403
+ * otherwise; lists need a unit inside it, and a search without unit= is
+ * narrowed to it.  A citizen reads only records about their own person
+ * (their person, residences, benefits; parcels they hold, businesses they
+ * represent, households they head) and gets 404, as for a missing record,
+ * for any other, and lists, searches and writes nothing (403).  Auditors
+ * and nodes do not write; a node account reads nothing.  Only officers
+ * and auditors may seal a law-enforcement read (X-Sealed-Until).  Every
+ * successful read, list and search is queued for the audit trail
+ * (api_registry_set_audit), anonymous ones as actor "anonymous".  Unknown
+ * query parameters are refused (400 naming them).
+ *
  * Writes wait for their commit on the server's blocking pool
  * (http_request_defer), so concurrent writers share the store's commits.
  */
@@ -44,6 +60,15 @@
 
 #include "http/server.h"
 #include "registry/registry.h"
+
+struct audit;
+
+/*
+ * Record every read (point reads, as-of reads, histories, lists and
+ * searches) through a (borrowed, must outlive the server), or nothing with
+ * NULL, the default.  Set before the server starts.
+ */
+void api_registry_set_audit(struct audit *a);
 
 /* Register the routes of every registry kind over node n (borrowed). */
 void api_registry_register(struct http_server *s, struct node *n);

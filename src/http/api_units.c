@@ -155,13 +155,19 @@ static enum lt_code resolve(const struct units *u, const char *code, const struc
     return not_on_date(code, d->day, all, n, err);
 }
 
+static const char *const q_unit[] = { "date", NULL };
+static const char *const q_search[] = { "q", "date", "limit", NULL };
+
 /* Read ?date= and the {code} capture, and find the unit. */
 static enum lt_code unit_from_request(const struct units *u, const struct http_request *req,
                                       bool any_ok, struct date_arg *d, const struct unit **out,
                                       struct lt_error *err)
 {
-    enum lt_code rc = read_date(req, any_ok, d, err);
+    enum lt_code rc = http_request_only_query(req, q_unit, err);
 
+    if (rc == LT_OK) {
+        rc = read_date(req, any_ok, d, err);
+    }
     if (rc != LT_OK) {
         return rc;
     }
@@ -343,7 +349,10 @@ static enum lt_code get_search(struct http_request *req, void *ctx, struct lt_er
     json_t *list;
     enum lt_code rc;
 
-    rc = read_query(req, &q, err);
+    rc = http_request_only_query(req, q_search, err);
+    if (rc == LT_OK) {
+        rc = read_query(req, &q, err);
+    }
     if (rc == LT_OK) {
         rc = read_limit(req, &limit, err);
     }

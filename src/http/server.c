@@ -1288,6 +1288,52 @@ const char *http_request_query(const struct http_request *req, const char *name)
     return value != NULL ? value : "";
 }
 
+struct query_check {
+    const char *const *allowed;
+    const char *unknown; /* the first argument not allowed */
+};
+
+static enum MHD_Result check_query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                       const char *value)
+{
+    struct query_check *q = cls;
+
+    (void)kind;
+    (void)value;
+    for (size_t i = 0; q->allowed[i] != NULL; i++) {
+        if (strcmp(key, q->allowed[i]) == 0) {
+            return MHD_YES;
+        }
+    }
+    q->unknown = key;
+    return MHD_NO;
+}
+
+enum lt_code http_request_only_query(const struct http_request *req, const char *const *allowed,
+                                     struct lt_error *err)
+{
+    struct query_check q = { allowed, NULL };
+    struct buf names;
+
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, check_query_arg, &q);
+    if (q.unknown == NULL) {
+        return LT_OK;
+    }
+    lt_error_set(err, LT_EINVAL, "unknown query parameter \"%.64s\"", q.unknown);
+    buf_init(&names, 512);
+    for (size_t i = 0; allowed[i] != NULL; i++) {
+        buf_printf(&names, "%s%s", i > 0 ? ", " : "", allowed[i]);
+    }
+    if (names.len > 0) {
+        lt_error_hint(err, "this request takes: %s", buf_str(&names));
+    } else {
+        lt_error_hint(err, "this request takes no query parameters");
+    }
+    buf_release(&names);
+    lt_error_field(err, q.unknown);
+    return LT_EINVAL;
+}
+
 const char *http_request_header(const struct http_request *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);

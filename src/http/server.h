@@ -158,6 +158,14 @@ const char *http_request_param(const struct http_request *req, const char *name)
 /* A query argument, percent-decoded; NULL if absent ("?q" alone gives ""). */
 const char *http_request_query(const struct http_request *req, const char *name);
 
+/*
+ * Refuse a query argument whose name is not in allowed (NULL-terminated):
+ * LT_EINVAL naming the first unknown one (in field too) and listing the
+ * allowed ones in the hint, so that "?nmae=" is not silently ignored.
+ */
+enum lt_code http_request_only_query(const struct http_request *req, const char *const *allowed,
+                                     struct lt_error *err);
+
 /* A request header (case-insensitive name), or NULL. */
 const char *http_request_header(const struct http_request *req, const char *name);
 

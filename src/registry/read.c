@@ -41,7 +41,7 @@ static enum lt_code not_found(const struct kind_def *k, const char *key, struct 
  * The projection row of a key on a reader: fn gets the record text and
  * version while the row is current.
  */
-typedef void (*row_fn)(const char *text, size_t len, int64_t version, void *arg);
+typedef void (*row_fn)(const char *text, size_t len, int64_t version, const char *unit, void *arg);
 
 /* The row on connection c (a reader, or the writer inside a write callback). */
 static enum lt_code read_row_on(struct store_conn *c, const struct kind_def *k, const char *key,
@@ -52,7 +52,7 @@ static enum lt_code read_row_on(struct store_conn *c, const struct kind_def *k, 
     enum store_step step;
     enum lt_code rc;
 
-    snprintf(sql, sizeof(sql), "SELECT record, version FROM %s WHERE key = ?", k->table);
+    snprintf(sql, sizeof(sql), "SELECT record, version, unit FROM %s WHERE key = ?", k->table);
     rc = store_prepare(c, sql, &st, err);
     if (rc != LT_OK) {
         return rc;
@@ -65,7 +65,8 @@ static enum lt_code read_row_on(struct store_conn *c, const struct kind_def *k, 
     if (step == STORE_DONE) {
         return not_found(k, key, err);
     }
-    fn(store_col_text(st, 0), store_col_bytes(st, 0), store_col_int(st, 1), arg);
+    fn(store_col_text(st, 0), store_col_bytes(st, 0), store_col_int(st, 1), store_col_text(st, 2),
+       arg);
     return LT_OK;
 }
 
@@ -91,10 +92,11 @@ struct get_json {
     int64_t version;
 };
 
-static void got_json(const char *text, size_t len, int64_t version, void *arg)
+static void got_json(const char *text, size_t len, int64_t version, const char *unit, void *arg)
 {
     struct get_json *g = arg;
 
+    (void)unit;
     g->record = json_loadb(text, len, 0, NULL);
     g->version = version;
 }
@@ -103,14 +105,18 @@ struct get_text {
     struct buf *out;
     enum lt_code rc;
     int64_t version;
+    char *unit; /* UNIT_CODE_MAX bytes, or NULL */
 };
 
-static void got_text(const char *text, size_t len, int64_t version, void *arg)
+static void got_text(const char *text, size_t len, int64_t version, const char *unit, void *arg)
 {
     struct get_text *g = arg;
 
     g->rc = buf_append(g->out, text, len);
     g->version = version;
+    if (g->unit != NULL) {
+        snprintf(g->unit, UNIT_CODE_MAX, "%s", unit);
+    }
 }
 
 static void entity_of(const struct kind_def *k, const char *key, char out[EVLOG_ENTITY_MAX])
@@ -311,7 +317,14 @@ enum lt_code registry_get_in(struct store_conn *c, enum registry_kind kind, cons
 enum lt_code registry_get_text(struct node *n, enum registry_kind kind, const char *key,
                                struct buf *out, int64_t *version, struct lt_error *err)
 {
-    struct get_text g = { out, LT_OK, 0 };
+    return registry_get_text_unit(n, kind, key, out, version, NULL, err);
+}
+
+enum lt_code registry_get_text_unit(struct node *n, enum registry_kind kind, const char *key,
+                                    struct buf *out, int64_t *version, char *unit,
+                                    struct lt_error *err)
+{
+    struct get_text g = { out, LT_OK, 0, unit };
     enum lt_code rc;
 
     rc = read_row(n, kind, key, got_text, &g, err);

@@ -276,6 +276,16 @@ enum lt_code registry_get_in(struct store_conn *c, enum registry_kind kind, cons
 enum lt_code registry_get_text(struct node *n, enum registry_kind kind, const char *key,
                                struct buf *out, int64_t *version, struct lt_error *err);
 
+/*
+ * registry_get_text, and the unit the record lives in (see "Where a record
+ * lives" above) into unit[UNIT_CODE_MAX] (may be NULL): "" for a person or
+ * a benefit whose person has no permanent residence yet.  For the
+ * jurisdiction check of a read, without parsing the record.
+ */
+enum lt_code registry_get_text_unit(struct node *n, enum registry_kind kind, const char *key,
+                                    struct buf *out, int64_t *version, char *unit,
+                                    struct lt_error *err);
+
 /* The record as it was on date.  LT_ENOTFOUND if it did not exist then. */
 enum lt_code registry_get_as_of(struct node *n, enum registry_kind kind, const char *key,
                                 int32_t date, json_t **record, struct lt_error *err);

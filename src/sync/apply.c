@@ -9,10 +9,13 @@
  */
 #include "sync/apply.h"
 
+#include "audit/audit.h"
+
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "audit/audit.h"
 #include "sync/keys.h"
 #include "sync/state.h"
 #include "sync/verify.h"
@@ -82,6 +85,9 @@ static enum lt_code apply_one(struct node *n, struct store_conn *c, const struct
     }
     res->applied++;
     rc = registry_apply_event(c, node_units(n), ev, err);
+    if (rc == LT_OK) {
+        rc = audit_apply_event(c, ev, err);
+    }
     if (rc == LT_OK) {
         rc = sync_learn_enrolment(c, ev, err);
     }

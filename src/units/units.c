@@ -654,7 +654,26 @@ bool units_code_within(const struct units *u, const char *inner, const char *out
         return false;
     }
     prov = unit_province(u, in);
-    return prov == out;
+    if (prov == NULL) {
+        return false;
+    }
+    if (prov == out) {
+        return true;
+    }
+    /* A commune of before the reform lies in the province that took its
+     * province over (Hà Nội 01 kept its code; Hà Giang 02 went into
+     * Tuyên Quang 08). */
+    if (prov->valid_to != DATE_MAX) {
+        struct unit_link links[8];
+        size_t n = units_successors(u, prov, links, 8);
+
+        for (size_t i = 0; i < n && i < 8; i++) {
+            if (links[i].unit == out) {
+                return true;
+            }
+        }
+    }
+    return false;
 }
 
 size_t units_children(const struct units *u, const struct unit *unit, int32_t date,

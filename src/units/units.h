@@ -113,8 +113,9 @@ const struct unit *unit_province(const struct units *u, const struct unit *unit)
 
 /*
  * True if unit code inner lies inside outer: the same code, a commune of
- * province outer, or anything at all inside "VN".  Codes are read as in
- * force today (else as last in force).  Unknown codes are inside nothing.
+ * province outer (a commune of before the reform: of a province outer took
+ * over), or anything at all inside "VN".  Codes are read as in force today
+ * (else as last in force).  Unknown codes are inside nothing.
  * This is the test of jurisdiction (an account's, a node's).
  */
 bool units_code_within(const struct units *u, const char *inner, const char *outer);
