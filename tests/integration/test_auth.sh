@@ -83,7 +83,7 @@ req POST /api/v1/people -b "lt_session=$TOKEN" -H 'Content-Type: application/jso
 check_eq "a cookie POST without X-CSRF-Token: 403" "403 X-CSRF-Token" "$status $(jv 'd["error"]["field"]')"
 req POST /api/v1/people -b "lt_session=$TOKEN" -H "X-CSRF-Token: $TOKEN" --data-binary "$PERSON"
 check_eq "with a wrong one: 403" 403 "$status"
-req GET "/api/v1/people?unit=00004" -b "lt_session=$TOKEN"
+req GET "/api/v1/people?unit=00004" -b "lt_session=$TOKEN" -H "X-Purpose: kiểm tra"
 check_eq "a cookie GET needs none" 200 "$status"
 req POST /api/v1/people -b "lt_session=$TOKEN" -H "X-CSRF-Token: $CSRF" --data-binary "$PERSON"
 check_eq "with the session's csrf value: 201" 201 "$status"

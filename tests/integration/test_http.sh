@@ -385,7 +385,7 @@ _pids="$_pids $node_server"
 status=000
 for _ in $(seq 1 100); do
     status=$(curl -s -o "$TMP/body" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
-        "http://127.0.0.1:$NODE_PORT/api/v1/people?unit=00004")
+        -H 'X-Purpose: serve test' "http://127.0.0.1:$NODE_PORT/api/v1/people?unit=00004")
     [ "$status" = 200 ] && break
     sleep 0.1
 done

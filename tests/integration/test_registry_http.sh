@@ -49,9 +49,13 @@ header() { # header NAME: a response header of the last request
     grep -i "^$1:" "$TMP/headers" | head -n 1 | cut -d' ' -f2- | tr -d '\r'
 }
 
-# log_head: the last position of the node's event log, read by another process.
+# log_head: how many registry events the node's log holds, read by another
+# process.  The audit trail's own events (entity "audit/...") are left out:
+# the reads before a refusal are recorded a moment later, and that is not a
+# write of the refused request.
 log_head() {
-    "$LT" log --data "$DATA" --verify 2>&1 | sed -n 's/.*up to position \([0-9]*\).*/\1/p'
+    "$LT" log --data "$DATA" |
+        python3 -c 'import sys, json; print(sum(1 for l in sys.stdin if not json.loads(l)["entity"].startswith("audit/")))'
 }
 
 # refused WHAT STATUS FIELD: the last answer is STATUS with a JSON error
@@ -135,7 +139,7 @@ check_eq "If-None-Match list with a weak match: 304" 304 "$status"
 req GET "/api/v1/people/$AN" -H 'If-None-Match: "2"'
 check_eq "If-None-Match other version: 200" 200 "$status"
 status=$(curl -s -I -o "$TMP/headers" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
-    "$BASE/api/v1/people/$AN")
+    -H 'X-Purpose: registry test' "$BASE/api/v1/people/$AN")
 check_eq "HEAD person: 200 with the ETag" '200 "1"' "$status $(header ETag)"
 
 req GET "/api/v1/people/001099000001"
@@ -190,7 +194,7 @@ check_eq "history: 200, two events" "200 2" "$status $(jv 'len(d["events"])')"
 check_eq "history: types in order" "person.registered person.changed" \
     "$(jv '" ".join(e["type"] for e in d["events"])')"
 check_eq "history: causes" "HS-0001 QD-77/2024" "$(jv '" ".join(e["cause"] for e in d["events"])')"
-check_eq "history: actor is the client" "127.0.0.1 127.0.0.1" \
+check_eq "history: actor is the account" "officer01 officer01" \
     "$(jv '" ".join(e["actor"] for e in d["events"])')"
 check_eq "history: versions and effective days" "1@2020-01-01 2@2024-06-01" \
     "$(jv '" ".join("%d@%s" % (e["version"], e["effective"]) for e in d["events"])')"

@@ -236,6 +236,22 @@ check_eq "and carries a signature" "128" \
     "$(python3 -c 'import json,sys; print(len(json.loads(open(sys.argv[1]).readline())["sig"] or ""))' \
         "$TMP/ev.json")"
 
+# --- the audit trail goes up like any event ---------------------------------
+section "audit trail"
+curl -s -o /dev/null -H 'X-Purpose: HS-SYNC-0001' "$(url C4)/api/v1/people/001090123456"
+# audit_at NODE: how many accesses with that purpose the node's trail holds
+audit_at() {
+    curl -s "$(url "$1")/api/v1/audit?subject_kind=person&subject=001090123456" |
+        python3 -c 'import json,sys; print(sum(i["purpose"] == "HS-SYNC-0001" for i in json.load(sys.stdin)["items"]))'
+}
+wait_eq 10 1 audit_at VN
+check_eq "a read at the commune is in its own trail" "1" "$(audit_at C4)"
+check_eq "and in the province's" "1" "$(audit_at P01)"
+check_eq "and in the centre's, once" "1" "$(audit_at VN)"
+check_eq "where it keeps its origin" "${ORIGIN[C4]}" \
+    "$(curl -s "$(url VN)/api/v1/audit?subject_kind=person&subject=001090123456" |
+        python3 -c 'import json,sys; print([i["origin"] for i in json.load(sys.stdin)["items"] if i["purpose"] == "HS-SYNC-0001"][0])')"
+
 # --- freshness reports -----------------------------------------------------
 section "freshness"
 check_eq "the province reports the commune caught up" "0" \
@@ -265,7 +281,9 @@ check_eq "the commune keeps writing while its parent is down" "20" "$ok"
 check "and keeps serving reads" has_person C4 001090123456
 wait_eq 10 false status C4 "d['upstream']['connected']"
 check_eq "it knows its parent is unreachable" "false" "$(status C4 "d['upstream']['connected']")"
-check_eq "and how far behind the parent is" "20" "$(status C4 "d['upstream']['backlog_events']")"
+# 20 writes, and the audit record of the read above (one batch of the audit trail)
+wait_eq 5 21 status C4 "d['upstream']['backlog_events']"
+check_eq "and how far behind the parent is" "21" "$(status C4 "d['upstream']['backlog_events']")"
 check_eq "for how long" "yes" "$(status C4 "'yes' if d['upstream']['backlog_seconds'] > 0 else 'no'")"
 section "waiting for silence"
 wait_eq 10 true child_of VN P01 "['silent']"

@@ -35,6 +35,7 @@
 #include "core/log.h"
 #include "oss/oss.h"
 #include "http/api.h"
+#include "http/api_audit.h"
 #include "http/api_oss.h"
 #include "http/api_registry.h"
 #include "sync/sync.h"
@@ -131,6 +132,7 @@ static int setup(void **state)
     auth_http_register(fx.auth, fx.srv);
     fx.oss = oss_new(fx.node.n, oss_catalogue_builtin(), oss_calendar_builtin());
     api_oss_register(fx.srv, fx.oss);
+    api_audit_register(fx.srv, fx.node.n);
     add_accounts();
     if (http_server_start(fx.srv, &err) != LT_OK) {
         fail_msg("start: %s", err.message);

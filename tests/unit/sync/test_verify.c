@@ -31,6 +31,7 @@ static void test_unit_within(void **state)
         { "26740", "01", false }, { "00008", "00004", false }, { "01", "00004", false },
         { "VN", "01", false },    { "79", "01", false },       { "99999", "01", false },
         { "00004", "99", false }, { "", "VN", false },         { "00004", "", false },
+        { "00001", "01", true },  { "00688", "08", true },     { "00688", "01", false },
     };
     const struct units *u = units_builtin();
 
