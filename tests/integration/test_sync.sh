@@ -13,7 +13,7 @@
 
 . "$(dirname "$0")/lib.sh"
 
-declare -A PORT DIR PID UNIT PARENT ORIGIN TOKEN
+declare -A PORT DIR PID UNIT PARENT ORIGIN TOKEN AUDITOR
 SERVE_OPTS=(--threads 2 --sync-heartbeat 0.5 --silent-after 3 --sync-retry-max 1 --trace sync)
 WRITERS=""
 PROXY_PID=""
@@ -52,6 +52,7 @@ node_new() {
     ORIGIN[$name]=$(sed -n 's/^created node \([^ ]*\) .*/\1/p' "$TMP/$name.init")
     # An officer of the node's unit writes, reads and watches sync.
     TOKEN[$name]=$(account_token "${DIR[$name]}" ops officer "$unit")
+    AUDITOR[$name]=$(account_token "${DIR[$name]}" inspector auditor "$unit")
 }
 
 # node_start NAME: serve and wait for /healthz (15 s at most)
@@ -238,10 +239,13 @@ check_eq "and carries a signature" "128" \
 
 # --- the audit trail goes up like any event ---------------------------------
 section "audit trail"
-curl -s -o /dev/null -H 'X-Purpose: HS-SYNC-0001' "$(url C4)/api/v1/people/001090123456"
-# audit_at NODE: how many accesses with that purpose the node's trail holds
+curl -s -o /dev/null -H "Authorization: Bearer ${TOKEN[C4]}" -H 'X-Purpose: HS-SYNC-0001' \
+    "$(url C4)/api/v1/people/001090123456"
+# audit_at NODE: how many accesses with that purpose the node's trail holds,
+# as its auditor sees it
 audit_at() {
-    curl -s "$(url "$1")/api/v1/audit?subject_kind=person&subject=001090123456" |
+    curl -s -H "Authorization: Bearer ${AUDITOR[$1]}" \
+        "$(url "$1")/api/v1/audit?subject_kind=person&subject=001090123456" |
         python3 -c 'import json,sys; print(sum(i["purpose"] == "HS-SYNC-0001" for i in json.load(sys.stdin)["items"]))'
 }
 wait_eq 10 1 audit_at VN
@@ -249,7 +253,8 @@ check_eq "a read at the commune is in its own trail" "1" "$(audit_at C4)"
 check_eq "and in the province's" "1" "$(audit_at P01)"
 check_eq "and in the centre's, once" "1" "$(audit_at VN)"
 check_eq "where it keeps its origin" "${ORIGIN[C4]}" \
-    "$(curl -s "$(url VN)/api/v1/audit?subject_kind=person&subject=001090123456" |
+    "$(curl -s -H "Authorization: Bearer ${AUDITOR[VN]}" \
+        "$(url VN)/api/v1/audit?subject_kind=person&subject=001090123456" |
         python3 -c 'import json,sys; print([i["origin"] for i in json.load(sys.stdin)["items"] if i["purpose"] == "HS-SYNC-0001"][0])')"
 
 # --- freshness reports -----------------------------------------------------
@@ -469,9 +474,14 @@ node_stop BC
 bad_child BJ 00082
 node_start BJ
 HOUSEHOLD='{"id":"HK-X1","head_id":"001090123456","unit":"00008","address_line":"7 Đội Cấn"}'
-check_eq "the commune's own registry takes the household" "201" \
+check_eq "the commune's officer may not write it over HTTP" "403" \
     "$(post BJ /api/v1/households "$HOUSEHOLD")"
 node_stop BJ
+# an administrator on the node's own machine can (the command line has no
+# jurisdiction): the parent must still refuse what the child sends
+printf '%s\n' "$HOUSEHOLD" >"$TMP/households.ndjson"
+check "the commune's own registry takes it from the command line" \
+    "$LT" import --data "${DIR[BJ]}" "$TMP/households.ndjson"
 enrol BJ && node_start BJ
 wait_positive 15 refused_by_parent BJ
 check_contains "its parent refuses it as outside its jurisdiction" \
@@ -606,7 +616,8 @@ check_eq "the officer of 00004 logs in with the password printed" 200 \
 check_eq "a write at a commune of the tree" "201" "$(post UPC /api/v1/people "$PERSON")"
 check "reaches the centre" wait_for 10 has_person UPV 001090123456
 demo_at_centre() {
-    curl -s -H "Authorization: Bearer ${TOKEN[UPV]}" "$(url UPV)/api/v1/households?unit=26740&limit=1" |
+    curl -s -H "Authorization: Bearer ${TOKEN[UPV]}" -H 'X-Purpose: sync test' \
+        "$(url UPV)/api/v1/households?unit=26740&limit=1" |
         grep -c '"unit":"26740"'
 }
 check "so does the demo data" wait_eq 20 1 demo_at_centre
