@@ -81,9 +81,11 @@ static const struct auth_rule rules[] = {
     ROLES_UNIT_HANDLER("GET", "/api/v1/people/search", CLERK | OFFICER),
     ROLES("GET", "/metrics", AUDITOR | ADMIN | NODE),
 
-    /* Sync (src/sync/routes.c): pushes are signed by the child's key,
-     * enrolment carries a one-time token; the reports name no person. */
+    /* Sync (src/sync/routes.c, pull.c): pushes and pulls are signed by the
+     * child's key, enrolment carries a one-time token; the reports name no
+     * person. */
     SIGNED("POST", "/sync/v1/push"),
+    SIGNED("POST", "/sync/v1/pull"),
     SIGNED("POST", "/sync/v1/enrol"),
     ROLES("GET", "/sync/v1/status", OFFICER | AUDITOR | ADMIN | NODE),
     ROLES("GET", "/sync/v1/metrics", OFFICER | AUDITOR | ADMIN | NODE),

@@ -27,6 +27,7 @@
 #include "oss/schema.h"
 #include "audit/audit.h"
 #include "registry/schema.h"
+#include "sync/pull.h"
 #include "sync/schema.h"
 #include "core/banned.h"
 
@@ -97,7 +98,7 @@ static const struct migration steps[] = {
     { "event log", evlog_v1_sql },         { "registries", registry_schema_sql },
     { "sync", sync_schema_sql },           { "accounts and sessions", auth_schema_sql },
     { "one-stop shop", oss_schema_sql },   { "audit trail", audit_schema_sql },
-    { "pulled events", evlog_pulled_sql },
+    { "pulled events", evlog_pulled_sql }, { "pull cursors", sync_pull_schema_sql },
 };
 
 const struct migration *migrations_builtin(size_t *n)
