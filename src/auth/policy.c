@@ -113,6 +113,11 @@ static const struct auth_rule rules[] = {
     ROLES_HANDLER("POST", "/api/v1/dossiers/{code}/actions", CLERK | OFFICER),
     ROLES_UNIT("GET", "/api/v1/indicators", OFFICER | AUDITOR | ADMIN),
 
+    /* Reference data in use (no person in it), and its publication by an
+     * administrator of the centre (the handler checks the unit is VN). */
+    PUBLIC("GET", "/api/v1/reference"),
+    ROLES_HANDLER("PUT", "/api/v1/reference/{kind}", ADMIN),
+
     /* The audit trail and the citizen's access log. */
     ROLES_UNIT_HANDLER("GET", "/api/v1/audit", AUDITOR),
     ROLES_UNIT_HANDLER("GET", "/api/v1/audit/export", AUDITOR),
