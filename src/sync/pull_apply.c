@@ -19,17 +19,6 @@
 
 #define LINEAGE_MAX 32
 
-/*
- * sync_pull: per parent origin, the position of the parent's log this
- * node has pulled up to (its cursor), when it moved, and how many events
- * were applied from it.  pulled_events (evlog) marks each event applied.
- */
-const char sync_pull_schema_sql[] = "CREATE TABLE sync_pull ("
-                                    " parent_origin TEXT PRIMARY KEY,"
-                                    " cursor INTEGER NOT NULL,"
-                                    " pulled_ms INTEGER NOT NULL,"
-                                    " events INTEGER NOT NULL);";
-
 enum lt_code sync_pull_cursor_get(struct store_conn *c, const char *parent,
                                   struct sync_pull_cursor *out, struct lt_error *err)
 {

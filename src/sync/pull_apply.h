@@ -31,10 +31,8 @@
 #include "registry/registry.h"
 #include "store/store.h"
 #include "sync/pull_batch.h"
+#include "sync/schema.h"
 #include "sync/state.h"
-
-/* The SQL of the child's cursors (a migration step, store/migrations.c). */
-extern const char sync_pull_schema_sql[];
 
 /* The child's cursor in a parent's log, and what came of it. */
 struct sync_pull_cursor {
