@@ -652,7 +652,7 @@ static void pull_ok(struct sync_pull *p, struct puller *pl, const struct sync_pu
     }
     if (res->applied > 0) {
         log_info(LOG_COMP,
-                 "pulled %zu events from %s (%zu already here, %zu keys learned); "
+                 "pulled %zu events from %s (already here: %zu, keys learned: %zu); "
                  "cursor %lld",
                  res->applied, pl->self.parent_origin, res->duplicates, res->keys,
                  (long long)res->cursor);
