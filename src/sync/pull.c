@@ -15,6 +15,9 @@
  * the parent's pinned key, apply it in one write (pull_apply.h), and pull
  * again at once while the parent has more, or with a wait once caught up.
  * Failures back off from 100 ms to the pusher's maximum, with jitter.
+ *
+ * XXX: a signed pull replayed within the clock window is answered again: keep the link on TLS.
+ * XXX: each waiting pull selects the new events for itself: the work grows with the children.
  */
 #include "sync/pull.h"
 
@@ -469,12 +472,10 @@ static enum lt_code post_pull(struct http_request *req, void *ctx, struct lt_err
         free(r);
         return refuse_pull(s, req, au.origin, 400, err);
     }
+    /* Even an answer given at once reads up to SYNC_PULL_SCAN_MAX events: not on a worker. */
     take_slot(s->pull, r);
-    if (r->waiter) {
-        http_request_defer(req, answer_pull, r);
-        return LT_OK;
-    }
-    return answer_pull(req, r, err);
+    http_request_defer(req, answer_pull, r);
+    return LT_OK;
 }
 
 void sync_pull_routes_register(struct sync *s, struct http_server *srv)

@@ -82,7 +82,7 @@ enum lt_code sync_pull_collect(struct node *n, struct store_conn *c, const struc
                                const char *parent_origin, const char *child_origin,
                                struct sync_pull_answer *a, struct lt_error *err);
 
-/* The child's side: an answer decoded. */
+/* The child's side: an answer decoded (pull_reply.c). */
 struct sync_pull_reply {
     char origin[EVLOG_ORIGIN_MAX];
     int64_t after, through, head;

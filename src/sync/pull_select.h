@@ -19,6 +19,9 @@
  *       written at the centre
  *   anything else (node.*, audit.*, dossier.*)       nobody below
  *
+ * XXX: dossiers do not flow down: no node projects dossier events it did not write.
+ * XXX: nothing flows for the units register: it is compiled in until reorganisation plans exist.
+ *
  * For an event e about a subject, "before" is the subject's units without
  * e and "after" with it.  The child of unit U must hold e if a unit of
  * before or after lies within U (so the event that moves a record out of
