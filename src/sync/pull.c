@@ -276,7 +276,7 @@ static enum lt_code reply_failed(struct http_request *req, struct pull_req *r,
 {
     json_t *body;
 
-    if (rc == LT_EINVAL) {
+    if (rc == LT_ECONFLICT) {
         /* The cursor is past our head: the child resets it (docs/SYNC.md). */
         log_warning(LOG_COMP, "pull from %s: %s", r->origin, err->message);
         body = http_error_json(err);

@@ -378,10 +378,10 @@ enum lt_code sync_pull_collect(struct node *n, struct store_conn *c, const struc
         return LT_ENOTFOUND;
     }
     if (a->through > a->head) {
-        lt_error_set(err, LT_EINVAL, "the cursor %lld is past this log's end at %lld",
+        lt_error_set(err, LT_ECONFLICT, "the cursor %lld is past this log's end at %lld",
                      (long long)a->through, (long long)a->head);
         lt_error_hint(err, "pull again from position 0: the cursor belongs to another log");
-        return LT_EINVAL;
+        return LT_ECONFLICT;
     }
     snprintf(col.child_unit, sizeof(col.child_unit), "%s", ch.unit);
 

@@ -73,7 +73,7 @@ void sync_pull_answer_release(struct sync_pull_answer *a);
  * a->after to the child's cursor and a->through to where the scan resumes
  * (the same for a fresh answer; further on when a waiting pull looks
  * again after an empty look); a->text is made afresh.  LT_ENOTFOUND if
- * child_origin is not a child of n; LT_EINVAL if a->after is past n's
+ * child_origin is not a child of n; LT_ECONFLICT if a->after is past n's
  * head (a->head is set: the child's cursor is from another log); LT_EINTERNAL
  * if an event's origin has no known key; LT_ETOOBIG if one subject's
  * history is over SYNC_PULL_HARD_BYTES.

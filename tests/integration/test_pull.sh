@@ -325,6 +325,29 @@ check "and the new catalogue" wait_eq 10 40000 fee_at C4
 check_contains "it said it resumed from its cursor" "pulling from parent ${ORIGIN[P01]}" \
     "$(cat "$TMP/C4.log")"
 
+# a cursor the province never gave (the province restored from an older backup)
+section "cursor past the parent's end"
+node_stop C8
+c8_events=$(db C8 "SELECT COUNT(*) FROM events")
+python3 - "${DIR[C8]}/lienthong.db" <<'EOF'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("UPDATE sync_pull SET cursor = cursor + 1000000")
+db.commit()
+EOF
+node_start C8 || exit 1
+check "00008 is told its cursor is past the province's end, and says so" \
+    wait_for 10 grep -q "has no position" "$TMP/C8.log"
+caught_up_again() { # the cursor is back in the province's log, at its head as last answered
+    local cur head
+    cur=$(db C8 "SELECT cursor FROM sync_pull")
+    head=$(db P01 "SELECT MAX(pos) FROM events")
+    [ "$cur" -gt 0 ] && [ "$cur" -le "$head" ] &&
+        [ "$(status C8 "d['pull']['upstream']['parent_head'] > 0 and d['pull']['upstream']['behind_positions'] == 0")" = true ]
+}
+check "it pulls again from the start and catches up" wait_for 10 caught_up_again
+check_eq "getting nothing twice" "$c8_events" "$(db C8 "SELECT COUNT(*) FROM events")"
+
 # many records for 00004 (more than one answer holds), and the commune
 # killed with -9 once it has some of them and not all
 section "kill -9 while pulling"

@@ -634,7 +634,7 @@ static void test_tampered_answers_are_refused(void **state)
     /* Nor does a cursor from another log. */
     assert_int_equal(collect(&f->p01, VN_ORIGIN, evlog_origin(node_evlog(f->c4.n)),
                              thead(&f->p01) + 5, &a, &err),
-                     LT_EINVAL);
+                     LT_ECONFLICT);
     sync_pull_answer_release(&a);
 
     /* The genuine answer still applies. */
