@@ -19,13 +19,14 @@
 
 import { chromium } from 'playwright-core';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+const WEB = path.resolve(here, '../../web');
 const LT = process.env.LT || path.resolve(here, '../../build-test/lienthong');
 const CHROMIUM = process.env.LT_CHROMIUM || '/usr/bin/chromium';
 const BUDGET_MS = 60000;
@@ -211,6 +212,42 @@ function fmtVi(day) {
     return day.slice(8, 10) + '/' + day.slice(5, 7) + '/' + day.slice(0, 4);
 }
 
+// Every key the pages name, written out or made from a status, step,
+// action or role, is in both languages, and each language has the same keys.
+async function checkWords() {
+    const { keys } = await import(pathToFileURL(path.join(WEB, 'i18n.js')));
+    const k = keys();
+    const vi = new Set(k.vi);
+    const en = new Set(k.en);
+    const used = new Set();
+
+    for (const f of readdirSync(WEB)) {
+        const text = readFileSync(path.join(WEB, f), 'utf8');
+
+        for (const m of text.matchAll(/data-i18n="([a-z_]+\.[a-z_.]+)"|\bt\('([a-z_]+\.[a-z_.]+)'/g)) {
+            used.add(m[1] || m[2]);
+        }
+    }
+    for (const s of ['received', 'in_review', 'waiting_applicant', 'approved', 'rejected', 'result_returned']) {
+        used.add('status.' + s);
+    }
+    for (const a of ['receive', 'review', 'request_info', 'resume', 'approve', 'reject', 'return_result']) {
+        used.add('action.' + a);
+    }
+    for (const r of ['citizen', 'clerk', 'officer', 'auditor', 'admin', 'node']) {
+        used.add('role.' + r);
+    }
+    for (const st of ['pending', 'approved', 'rejected']) {
+        used.add('step.' + st);
+    }
+    const missing = [...used].filter((x) => !vi.has(x) || !en.has(x));
+    const odd = [...vi].filter((x) => !en.has(x)).concat([...en].filter((x) => !vi.has(x)));
+
+    expect(used.size > 100, 'only ' + used.size + ' keys found in the pages');
+    expect(missing.length === 0, 'missing: ' + missing.join(', '));
+    expect(odd.length === 0, 'in one language only: ' + odd.join(', '));
+}
+
 async function main() {
     let tokens;
     let browser;
@@ -218,6 +255,7 @@ async function main() {
     const born = vnDay(-10);
     const child = '0012' + born.slice(2, 4) + '000006'; // Hà Nội, male, born this century
 
+    await step('every word of the pages is there in Vietnamese and in English', checkWords);
     await step('a node: init, a clerk of 00004 and an officer of 01, three people imported', async () => {
         tokens = setUpNode();
         await startServer();
