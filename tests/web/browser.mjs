@@ -418,6 +418,7 @@ async function main() {
             });
 
             eq(r.status, 201, m.procedure + ' ' + JSON.stringify(r.body));
+            m.code = r.body.code;
         }
         await signIn(officer, 'officer.01');
         await officer.waitForURL(base + '/queue');
@@ -479,6 +480,32 @@ async function main() {
         expect(actors[0].includes('clerk.00004') && actors[4].includes('officer.01'), 'actors ' + actors.join(', '));
     });
 
+    await step('another dossier: wait for the applicant, resume, reject with a reason, hand over', async () => {
+        const status = () => officer.textContent('#dossier-status');
+        const press = async (action, wanted) => {
+            await officer.click('button[data-action="' + action + '"]');
+            await officer.waitForFunction((w) => document.getElementById('dossier-status').textContent === w, wanted);
+        };
+
+        await officer.goto(base + '/dossier?code=' + more[0].code);
+        await officer.waitForSelector('button[data-action="review"]');
+        await press('review', 'Đang giải quyết');
+        await officer.fill('#note', 'Thiếu hợp đồng thuê nhà');
+        await press('request_info', 'Chờ bổ sung (tạm dừng tính thời hạn)');
+        await press('resume', 'Đang giải quyết');
+        await officer.click('button[data-action="reject"]');
+        await officer.waitForSelector('#errors:not([hidden]) a[href="#reason"]');
+        eq(await status(), 'Đang giải quyết', 'a rejection without a reason was sent');
+        await officer.fill('#reason', 'Chỗ ở không hợp pháp');
+        await press('reject', 'Từ chối giải quyết');
+        await press('return_result', 'Đã trả kết quả');
+        const text = await officer.textContent('#timeline');
+
+        expect(text.includes('Thiếu hợp đồng thuê nhà') && text.includes('Chỗ ở không hợp pháp'), 'timeline ' + text);
+        eq((await officer.$$('#timeline li')).length, 6, 'timeline entries');
+        eq(await officer.$('#action-buttons button'), null, 'an action offered on a closed dossier');
+    });
+
     await step('the registries hold the child, the permanent residence and the health insurance card', async () => {
         const p = await call(tokens.officer, 'GET', '/api/v1/people/' + child);
         const r = await call(tokens.officer, 'GET', '/api/v1/residences/' + child + '/permanent');
@@ -495,6 +522,8 @@ async function main() {
     });
 
     await step('the language switch: English on the spot, remembered on the next page', async () => {
+        await officer.goto(base + '/dossier?code=' + code);
+        await officer.waitForSelector('button[data-action="return_result"]');
         await officer.click('#lang-switch');
         await officer.waitForFunction(() => document.documentElement.lang === 'en');
         eq(await officer.textContent('#dossier-status'), 'Approved, result to hand over', 'status in English');
@@ -524,7 +553,7 @@ async function main() {
         const cells = await officer.$$eval('#indicators-rows tr[data-unit="01"] td', (tds) => tds.map((td) => td.textContent));
 
         eq(cells[1], '3', 'received');
-        eq(cells[2], '1', 'settled');
+        eq(cells[2], '2', 'settled');
         await shot(officer, 'indicators');
     });
 
