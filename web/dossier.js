@@ -177,6 +177,7 @@ function allowed(d) {
     }
 }
 
+// XXX: accounts are per node: on a commune's node, the province's step needs a province officer's account made there.
 async function mayDo(a) {
     const me = state.who;
     const d = state.d;

@@ -6,6 +6,7 @@ import {
     fmtDate, unitName, todayVN,
 } from '/static/common.js';
 
+// XXX: one request per commune, in turn, and at most this many communes.
 const CHILDREN_MAX = 200;
 const state = { rows: [] }; // [{unit name, figures}]
 

@@ -9,6 +9,7 @@ import {
     unitName,
 } from '/static/common.js';
 
+// XXX: polled, not pushed: the page is up to 5 s behind the node.
 const REFRESH_MS = 5000;
 const state = { status: null, names: {}, at: null, timer: null };
 

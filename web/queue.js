@@ -8,6 +8,7 @@ import {
 } from '/static/common.js';
 
 const STATUSES = ['received', 'in_review', 'waiting_applicant', 'approved', 'rejected', 'result_returned'];
+// XXX: by due date only (the API's order); no other sort.
 const PAGE = 100;
 
 const state = { rows: [], next: null, query: null };

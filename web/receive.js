@@ -167,6 +167,7 @@ function inputFor(f) {
         return sel;
     }
     case 'date':
+        // XXX: the browser's own date field: shown in the browser's language (mm/dd/yyyy in English).
         return h('input', { ...common, type: 'date', class: 'w-date' });
     case 'number':
         return h('input', { ...common, type: 'number', min: '0', step: 'any', class: 'w-number' });
@@ -439,6 +440,7 @@ function request() {
             fields[f.name] = f.type === 'number' ? Number(v) : v;
         }
     }
+    // XXX: the counter's channel only: no page yet for a citizen filing online.
     return {
         procedure: state.def.code,
         applicant: { kind: state.applicant.kind, id: state.applicant.id },
@@ -472,6 +474,7 @@ async function submit(ev) {
 
         location.assign('/receipt?code=' + encodeURIComponent(d.code));
     } catch (e) {
+        // XXX: a session that ended meanwhile (401) means signing in again, and the form is lost.
         state.errors = [{ message: errorText(e), target: e instanceof ApiError ? targetOf(e.field) : undefined }];
         showErrors(box, state.errors);
         $('#receive-submit').disabled = false;
