@@ -3,7 +3,7 @@
 // kept for the writes of the other pages.  Then on to the page asked for
 // (?next=, a path of this site only) or the first task of the role.
 
-import { t, $, api, ApiError, saveSession, clearSession, showErrors, startPage, errorText, onLangChange } from '/static/common.js';
+import { t, $, api, ApiError, saveSession, showErrors, startPage, errorText, onLangChange } from '/static/common.js';
 
 const HOME = {
     clerk: '/receive',
@@ -14,12 +14,17 @@ const HOME = {
     node: '/nodes',
 };
 
-// Only a path of this site: "/queue?x=1", never "//elsewhere" or "https://...".
+// Only a page of this site ("/queue?x=1"), never another ("//elsewhere",
+// "https://...", "/\t/elsewhere" that a browser reads as "//elsewhere").
 function nextPage(role) {
     const next = new URLSearchParams(location.search).get('next');
 
-    if (next && /^\/(?![/\\])/.test(next) && !next.startsWith('/login')) {
-        return next;
+    if (next && next.startsWith('/') && !/[\u0000-\u001f\\]/.test(next)) {
+        const u = new URL(next, location.origin);
+
+        if (u.origin === location.origin && u.pathname !== '/login') {
+            return u.pathname + u.search;
+        }
     }
     return HOME[role] || '/';
 }
@@ -72,7 +77,6 @@ async function submit(ev) {
     }
 }
 
-clearSession();
 startPage(null);
 $('#login-form').addEventListener('submit', submit);
 onLangChange(() => {

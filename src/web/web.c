@@ -44,33 +44,6 @@ static const struct {
     { ".txt", "text/plain; charset=utf-8" },
 };
 
-const struct embedded_file *web_files(void)
-{
-    return lt_web_files;
-}
-
-const struct embedded_file *web_file_find(const char *name)
-{
-    for (const struct embedded_file *f = lt_web_files; f->name != NULL; f++) {
-        if (strcmp(f->name, name) == 0) {
-            return f;
-        }
-    }
-    return NULL;
-}
-
-const char *web_content_type(const char *name)
-{
-    const char *dot = strrchr(name, '.');
-
-    for (size_t i = 0; dot != NULL && i < sizeof(types) / sizeof(types[0]); i++) {
-        if (strcmp(dot, types[i].ext) == 0) {
-            return types[i].type;
-        }
-    }
-    return NULL;
-}
-
 /* If-None-Match: "*" or a list of tags, weak ones ("W/...") included. */
 static bool etag_matches(const char *header, const char *etag)
 {
@@ -119,6 +92,33 @@ static enum lt_code get_static(struct http_request *req, void *ctx, struct lt_er
         return not_found(http_request_path(req), err);
     }
     return send_file(req, f, err);
+}
+
+const struct embedded_file *web_files(void)
+{
+    return lt_web_files;
+}
+
+const struct embedded_file *web_file_find(const char *name)
+{
+    for (const struct embedded_file *f = lt_web_files; f->name != NULL; f++) {
+        if (strcmp(f->name, name) == 0) {
+            return f;
+        }
+    }
+    return NULL;
+}
+
+const char *web_content_type(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+
+    for (size_t i = 0; dot != NULL && i < sizeof(types) / sizeof(types[0]); i++) {
+        if (strcmp(dot, types[i].ext) == 0) {
+            return types[i].type;
+        }
+    }
+    return NULL;
 }
 
 void web_register(struct http_server *s)

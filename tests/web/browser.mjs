@@ -194,8 +194,8 @@ function watch(page) {
     });
 }
 
-async function signIn(page, account) {
-    await page.goto(base + '/login');
+async function signIn(page, account, query) {
+    await page.goto(base + '/login' + (query || ''));
     await page.fill('#account', account);
     await page.fill('#password', PASSWORD);
     await page.click('#login-submit');
@@ -420,7 +420,8 @@ async function main() {
             eq(r.status, 201, m.procedure + ' ' + JSON.stringify(r.body));
             m.code = r.body.code;
         }
-        await signIn(officer, 'officer.01');
+        // a page of another site to go to after sign-in is ignored: the officer's own page instead
+        await signIn(officer, 'officer.01', '?next=' + encodeURIComponent('/\t/example.org/queue'));
         await officer.waitForURL(base + '/queue');
         await officer.waitForSelector('#queue-rows tr[data-code]');
         const rows = await officer.$$eval('#queue-rows tr[data-code]', (trs) => trs.map((tr) => tr.dataset.code));
