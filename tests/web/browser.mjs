@@ -573,6 +573,37 @@ async function main() {
         await shot(officer, 'nodes');
     });
 
+    await step('keyboard only: the skip link comes first, then the form; Enter signs in', async () => {
+        const kb = await newContext(browser);
+        const k = await kb.newPage();
+
+        await k.goto(base + '/login');
+        await k.waitForSelector('#lang-switch');
+        await k.keyboard.press('Tab');
+        eq(await k.evaluate(() => document.activeElement.className), 'skip', 'first stop');
+        await k.keyboard.press('Enter');
+        await k.keyboard.press('Tab');
+        eq(await k.evaluate(() => document.activeElement.id), 'account', 'after the skip link');
+        await k.keyboard.type('officer.01');
+        await k.keyboard.press('Tab');
+        await k.keyboard.type(PASSWORD);
+        await k.keyboard.press('Enter');
+        await k.waitForURL(base + '/queue');
+        await kb.close();
+    });
+
+    await step('sign-out ends the session: the cookie goes, pages send back to sign-in', async () => {
+        await officer.goto(base + '/');
+        await officer.click('#logout');
+        await officer.waitForURL(base + '/login');
+        expect(!(await officerCtx.cookies()).some((c) => c.name === 'lt_session' && c.value), 'cookie kept');
+        await officer.goto(base + '/queue');
+        await officer.waitForURL(/\/login\?next=%2Fqueue$/);
+        const r = await call(tokens.officer, 'GET', '/api/v1/auth/me');
+
+        eq(r.status, 200, 'the other session (a bearer token) lives on');
+    });
+
     await step('no page broke the Content Security Policy or threw', async () => {
         expect(csp.length === 0, 'violations:\n' + csp.join('\n'));
         expect(pageErrors.length === 0, 'errors:\n' + pageErrors.join('\n'));
