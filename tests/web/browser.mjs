@@ -432,6 +432,7 @@ async function main() {
         eq(rows.join(' '), api.body.dossiers.map((d) => d.code).join(' '), 'order');
         expect(dues.every((d, i) => i === 0 || dues[i - 1] <= d), 'due dates not in order: ' + dues.join(' '));
         expect(dues[0] < dues[2], 'time limits of 1 and 7 days gave ' + dues.join(' '));
+        expect(!(await officer.isVisible('#queue-more')), '"show more" offered with nothing more');
     });
 
     const queueApi = (url) => url.pathname === '/api/v1/dossiers';
