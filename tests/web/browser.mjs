@@ -297,6 +297,7 @@ async function main() {
         await page.waitForSelector('#errors:not([hidden]) a[href="#account"]');
         await page.click('#errors a[href="#account"]');
         eq(await page.evaluate(() => document.activeElement.id), 'account', 'focused');
+        await shot(page, 'login-error');
     });
 
     await step('the clerk signs in: an HttpOnly, SameSite=Strict cookie, back to the page asked for', async () => {
@@ -595,6 +596,8 @@ async function main() {
 
     await step('sign-out ends the session: the cookie goes, pages send back to sign-in', async () => {
         await officer.goto(base + '/');
+        await officer.waitForSelector('#tasks li');
+        await shot(officer, 'home');
         await officer.click('#logout');
         await officer.waitForURL(base + '/login');
         expect(!(await officerCtx.cookies()).some((c) => c.name === 'lt_session' && c.value), 'cookie kept');
