@@ -123,8 +123,16 @@ static const struct auth_rule rules[] = {
     ROLES_UNIT_HANDLER("GET", "/api/v1/audit/export", AUDITOR),
     ROLES_HANDLER("GET", "/api/v1/me/access-log", CITIZEN),
 
-    /* The web UI's files. */
+    /* The web UI (src/web): pages and their files hold no data; what the
+     * pages show comes from the routes above, under their own rules. */
     PUBLIC("GET", "/"),
+    PUBLIC("GET", "/login"),
+    PUBLIC("GET", "/receive"),
+    PUBLIC("GET", "/queue"),
+    PUBLIC("GET", "/dossier"),
+    PUBLIC("GET", "/receipt"),
+    PUBLIC("GET", "/indicators"),
+    PUBLIC("GET", "/nodes"),
     PUBLIC("GET", "/static/*"),
 };
 

@@ -53,6 +53,7 @@
 #include "sync/pull.h"
 #include "sync/sync.h"
 #include "units/units.h"
+#include "web/web.h"
 #include "core/banned.h"
 
 #define THREADS_OPT_MAX 1024
@@ -426,6 +427,7 @@ int cmd_serve(int argc, char **argv)
     conv = address_converter_new(u);
     api_units_register(server, u);
     api_address_register(server, conv);
+    web_register(server);
     if (node != NULL) {
         if (opts.no_audit) {
             log_warning("serve", "--no-audit: READS OF PERSONAL DATA ARE NOT RECORDED; "

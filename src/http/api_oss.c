@@ -273,7 +273,8 @@ static void html_result(struct buf *b, const json_t *d)
     const char *status = json_string_value(json_object_get(d, "status"));
     const json_t *p = json_object_get(d, "procedure");
 
-    buf_append_str(b, "<dl>\n<dt>Mã hồ sơ / Dossier code</dt><dd>");
+    buf_append_str(
+        b, "<dl class=\"summary\" id=\"lookup-result\">\n<dt>Mã hồ sơ / Dossier code</dt><dd>");
     html_text(b, json_string_value(json_object_get(d, "code")));
     buf_append_str(b, "</dd>\n<dt>Thủ tục / Procedure</dt><dd>");
     html_text(b, json_string_value(json_object_get(p, "name_vi")));
@@ -299,15 +300,23 @@ static enum lt_code get_lookup(struct http_request *req, void *ctx, struct lt_er
 
     (void)err;
     buf_init(&b, HTML_MAX);
-    buf_append_str(&b, "<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n"
-                       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                       "<title>Tra cứu hồ sơ / Dossier look-up</title>\n</head>\n<body>\n<main>\n"
-                       "<h1>Tra cứu hồ sơ <span lang=\"en\">/ Dossier look-up</span></h1>\n"
-                       "<form method=\"get\" action=\"/lookup\">\n<label for=\"code\">Mã hồ sơ "
-                       "trên giấy biên nhận / Code on the receipt</label><br>\n<input id=\"code\" "
-                       "name=\"code\" autocomplete=\"off\" spellcheck=\"false\" value=\"");
+    /* The web UI's stylesheet (src/web) when there is one; the page reads as well without. */
+    buf_append_str(&b,
+                   "<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n"
+                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                   "<title>Tra cứu hồ sơ / Dossier look-up</title>\n"
+                   "<link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\">\n"
+                   "<link rel=\"stylesheet\" href=\"/static/app.css\">\n</head>\n<body>\n"
+                   "<header class=\"top\"><a class=\"brand\" href=\"/\">Lienthong</a></header>\n"
+                   "<main class=\"narrow\">\n"
+                   "<h1>Tra cứu hồ sơ <span lang=\"en\">/ Dossier look-up</span></h1>\n"
+                   "<form method=\"get\" action=\"/lookup\">\n<label for=\"code\">Mã hồ sơ "
+                   "trên giấy biên nhận / Code on the receipt</label>\n<input id=\"code\" "
+                   "name=\"code\" class=\"w-id\" autocomplete=\"off\" spellcheck=\"false\" "
+                   "value=\"");
     html_text(&b, code != NULL && strlen(code) <= 40 ? code : "");
-    buf_append_str(&b, "\">\n<button type=\"submit\">Tra cứu / Look up</button>\n</form>\n");
+    buf_append_str(&b, "\">\n<button type=\"submit\" class=\"button\">Tra cứu / Look up</button>\n"
+                       "</form>\n");
     if (code != NULL && code[0] != '\0') {
         rc = oss_public(ctx, code, &d, &why);
         if (rc == LT_OK) {
@@ -315,7 +324,7 @@ static enum lt_code get_lookup(struct http_request *req, void *ctx, struct lt_er
             json_decref(d);
         } else {
             status = lt_code_http_status(rc);
-            buf_append_str(&b, "<p role=\"alert\"><strong>");
+            buf_append_str(&b, "<p role=\"alert\" class=\"notice error\"><strong>");
             html_text(&b, rc == LT_ENOTFOUND ? "Không tìm thấy hồ sơ với mã này. / No dossier "
                                                "has this code."
                                              : why.message);
