@@ -39,7 +39,6 @@ struct sync_options {
     int heartbeat_ms;    /* an idle child pushes an empty batch this often; 0: 10 s */
     int silent_after_ms; /* a child not heard from this long is silent; 0: 60 s */
     int retry_max_ms;    /* the longest wait between retries; 0: 30 s */
-    int poll_ms;         /* XXX: interim commit polling interval; 0: 2 ms */
     size_t batch_bytes;  /* the most bytes in one push; 0: SYNC_BATCH_BYTES */
 };
 

@@ -2,9 +2,9 @@
  * sync_int.h - the sync object, shared by sync.c (the thread) and
  * routes.c (the HTTP side).  Not for use outside src/sync.
  *
- * Locking: mu guards up and the counters; everything else is set before
- * the thread and the server start and only read afterwards, except flags,
- * which only the sync thread touches.
+ * Locking: mu guards up and the counters; wake_mu guards commit_seq;
+ * everything else is set before the thread and the server start and only
+ * read afterwards, except flags, which only the sync thread touches.
  */
 #ifndef LT_SYNC_INT_H
 #define LT_SYNC_INT_H
@@ -55,6 +55,12 @@ struct sync {
     atomic_bool stop;
     pthread_mutex_t mu;
     pthread_cond_t cv;
+
+    /* The commit notification (sync.c): wake_mu is never held while
+     * calling into the store, as the store's writer takes it. */
+    pthread_mutex_t wake_mu;
+    pthread_cond_t wake_cv; /* CLOCK_MONOTONIC */
+    uint64_t commit_seq;    /* under wake_mu: commits seen by the listener */
 
     struct upstream up;         /* under mu */
     uint64_t batches_received;  /* under mu: accepted from children */
