@@ -22,6 +22,7 @@
 #include "core/buf.h"
 #include "core/date.h"
 #include "core/log.h"
+#include "sync/conflict.h"
 #include "units/units.h"
 #include "core/banned.h"
 
@@ -34,6 +35,8 @@
 #define RECORD_DUMP_FLAGS  (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15))
 /* Room kept in front of a record read as text for {"version":N,"record": */
 #define FRAME_GAP 48
+/* Room after it for ,"conflicts":[ids] */
+#define MARKS_MAX (64 * 1024)
 
 struct kind_ctx {
     struct node *node;
@@ -162,18 +165,29 @@ static enum lt_code query_long(struct http_request *req, const char *name, long 
  * Reply {"version":N,"record":<text>} where b holds FRAME_GAP bytes and
  * then the record text: the prefix is written over the end of the gap and
  * the text moved down to it, so the body is built with one allocation.
+ * marks (may be NULL): the ids of the record's open conflicts, added as
+ * "conflicts".
  */
 static enum lt_code reply_framed(struct http_request *req, int status, int64_t version,
-                                 struct buf *b)
+                                 struct buf *b, const json_t *marks)
 {
     char prefix[FRAME_GAP];
     int n = snprintf(prefix, sizeof(prefix), "{\"version\":%lld,\"record\":", (long long)version);
     size_t text_len = b->len - FRAME_GAP;
+    char *ids = NULL;
 
     memcpy(b->data, prefix, (size_t)n);
     memmove(b->data + n, b->data + FRAME_GAP, text_len);
     b->len = (size_t)n + text_len;
     b->data[b->len] = '\0';
+    if (marks != NULL) {
+        ids = json_dumps(marks, JSON_COMPACT);
+        if (ids == NULL || buf_append_str(b, ",\"conflicts\":") != LT_OK ||
+            buf_append_str(b, ids) != LT_OK) {
+            BUG("the conflict marks of a record do not fit its buffer");
+        }
+        free(ids);
+    }
     if (buf_append(b, "}\n", 2) != LT_OK) {
         BUG("a framed record does not fit its buffer");
     }
@@ -185,7 +199,7 @@ static void frame_init(struct buf *b)
 {
     static const char gap[FRAME_GAP] = { 0 };
 
-    buf_init(b, FRAME_GAP + EVLOG_BODY_MAX + 8);
+    buf_init(b, FRAME_GAP + EVLOG_BODY_MAX + 8 + MARKS_MAX);
     buf_append(b, gap, sizeof(gap));
 }
 
@@ -485,6 +499,24 @@ static enum lt_code get_as_of(struct http_request *req, const struct kind_ctx *k
     return http_reply_json(req, 200, json_pack("{s:s, s:o}", "as_of", day, "record", record));
 }
 
+/*
+ * The record's open conflicts (src/sync/conflict.h), or NULL: a change
+ * from below based on a stale version was set aside and waits for an
+ * officer.  No read of the store when the node has none open.
+ */
+static enum lt_code record_marks(const struct kind_ctx *k, const char *key, json_t **marks,
+                                 struct lt_error *err)
+{
+    char entity[EVLOG_ENTITY_MAX];
+
+    *marks = NULL;
+    if (sync_conflict_open_count() == 0) {
+        return LT_OK;
+    }
+    snprintf(entity, sizeof(entity), "%s/%s", registry_kind_name(k->kind), key);
+    return sync_conflict_marks(node_store(k->node), entity, marks, err);
+}
+
 static enum lt_code get_record(struct http_request *req, void *ctx, struct lt_error *err)
 {
     const struct kind_ctx *k = ctx;
@@ -492,6 +524,7 @@ static enum lt_code get_record(struct http_request *req, void *ctx, struct lt_er
     int32_t as_of = DATE_MIN;
     int64_t version = 0;
     const char *inm;
+    json_t *marks = NULL;
     struct access a;
     struct buf b;
     enum lt_code rc;
@@ -521,7 +554,11 @@ static enum lt_code get_record(struct http_request *req, void *ctx, struct lt_er
         buf_release(&b);
         return http_reply_text(req, 304, JSON_TYPE, "", 0);
     }
-    rc = reply_framed(req, 200, version, &b);
+    rc = record_marks(k, key, &marks, err);
+    if (rc == LT_OK) {
+        rc = reply_framed(req, 200, version, &b, marks);
+    }
+    json_decref(marks);
     buf_release(&b);
     return rc;
 }
@@ -658,7 +695,7 @@ static enum lt_code run_write(struct http_request *req, void *arg, struct lt_err
     }
     frame_init(&b);
     buf_append_str(&b, j->text);
-    rc = reply_framed(req, j->base == 0 ? 201 : 200, version, &b);
+    rc = reply_framed(req, j->base == 0 ? 201 : 200, version, &b, NULL);
     buf_release(&b);
     write_job_free(j);
     return rc;
@@ -963,6 +1000,30 @@ static enum lt_code get_metrics(struct http_request *req, void *ctx, struct lt_e
 void api_registry_set_audit(struct audit *a)
 {
     recorder = a;
+}
+
+enum lt_code api_registry_record_access(struct http_request *req, const char *action,
+                                        const struct api_record_ref *refs, size_t n,
+                                        struct lt_error *err)
+{
+    struct audit_subject *subj;
+    char(*own)[AUTH_PERSON_MAX];
+    struct access a;
+    size_t count = 0;
+    enum lt_code rc = access_begin(req, &a, err);
+
+    if (rc != LT_OK || recorder == NULL || n == 0) {
+        return rc;
+    }
+    subj = xcalloc(n * RECORD_PEOPLE_MAX, sizeof(*subj));
+    own = xcalloc(n, sizeof(*own));
+    for (size_t i = 0; i < n; i++) {
+        count += add_subjects(refs[i].kind, refs[i].key, refs[i].record, own[i], subj + count);
+    }
+    rc = record_subjects(req, &a, action, subj, count, err);
+    free(own);
+    free(subj);
+    return rc;
 }
 
 void api_registry_register(struct http_server *s, struct node *n)

@@ -19,7 +19,9 @@
  *
  * Reads answer {"version": N, "record": {...}} (the record as stored,
  * sent without re-encoding) with ETag: "N"; an If-None-Match naming that
- * version (or "*", weak tags compared weakly) gets 304 with no body.  With
+ * version (or "*", weak tags compared weakly) gets 304 with no body.  A
+ * record with open conflicts (a change from below set aside, see
+ * src/sync/conflict.h) also has "conflicts": ["<id>", ...].  With
  * ?as_of= the answer is {"as_of": day, "record": {...}} and has no ETag.
  *
  * Writes take the legal cause and the effective day from ?cause= (default
@@ -69,6 +71,24 @@ struct audit;
  * NULL, the default.  Set before the server starts.
  */
 void api_registry_set_audit(struct audit *a);
+
+/* A registry record an endpoint shows (record may be NULL: the key tells the person). */
+struct api_record_ref {
+    enum registry_kind kind;
+    const char *key;
+    const json_t *record;
+};
+
+/*
+ * For other endpoints that show registry records (the conflict inbox):
+ * check the read's purpose and seal as a registry read does (X-Purpose is
+ * required with an account: LT_EINVAL; a node account reads nothing:
+ * LT_EFORBIDDEN) and record one access to refs[0..n) under action.
+ * LT_ELIMIT when the audit queue is full (the read must be refused).
+ */
+enum lt_code api_registry_record_access(struct http_request *req, const char *action,
+                                        const struct api_record_ref *refs, size_t n,
+                                        struct lt_error *err);
 
 /* Register the routes of every registry kind over node n (borrowed). */
 void api_registry_register(struct http_server *s, struct node *n);

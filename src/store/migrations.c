@@ -27,6 +27,7 @@
 #include "oss/schema.h"
 #include "audit/audit.h"
 #include "registry/schema.h"
+#include "sync/conflict.h"
 #include "sync/schema.h"
 #include "core/banned.h"
 
@@ -84,9 +85,13 @@ static const char evlog_v1_sql[] = "CREATE TABLE node ("
 
 /* Append new steps at the end, one line each; never edit a shipped one. */
 static const struct migration steps[] = {
-    { "event log", evlog_v1_sql },       { "registries", registry_schema_sql },
-    { "sync", sync_schema_sql },         { "accounts and sessions", auth_schema_sql },
-    { "one-stop shop", oss_schema_sql }, { "audit trail", audit_schema_sql },
+    { "event log", evlog_v1_sql },
+    { "registries", registry_schema_sql },
+    { "sync", sync_schema_sql },
+    { "accounts and sessions", auth_schema_sql },
+    { "one-stop shop", oss_schema_sql },
+    { "audit trail", audit_schema_sql },
+    { "conflict inbox", sync_conflict_schema_sql },
 };
 
 const struct migration *migrations_builtin(size_t *n)

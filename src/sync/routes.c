@@ -34,6 +34,7 @@
 #include "core/log.h"
 #include "sync/apply.h"
 #include "sync/batch.h"
+#include "sync/conflict.h"
 #include "sync/enrol.h"
 #include "sync/sync_int.h"
 #include "core/banned.h"
@@ -169,6 +170,21 @@ static enum lt_code reply_applied(struct sync *s, struct http_request *req, cons
     return http_reply_json(req, 200, body);
 }
 
+/* After a batch committed: the inbox's count, and a line for the operators. */
+static void note_conflicts(const char *origin, const struct sync_conflict_tally *t)
+{
+    sync_conflict_settled(t->closed);
+    if (t->opened > 0 || t->joined > 0) {
+        log_notice(LOG_COMP,
+                   "batch from %s: %zu events based on a stale version set aside, %zu new "
+                   "conflicts (GET /api/v1/conflicts)",
+                   origin, t->opened + t->joined, t->opened);
+    }
+    if (t->closed > 0) {
+        log_info(LOG_COMP, "batch from %s resolved %zu conflicts", origin, t->closed);
+    }
+}
+
 static enum lt_code post_push(struct http_request *req, void *ctx, struct lt_error *err)
 {
     struct sync *s = ctx;
@@ -210,6 +226,7 @@ static enum lt_code post_push(struct http_request *req, void *ctx, struct lt_err
         rc = store_write(s->store, apply_fn, &a, err);
     }
     if (rc == LT_OK) {
+        note_conflicts(au.origin, &a.res.conflicts);
         rc = reply_applied(s, req, au.origin, &a, err);
     } else if (rc != LT_EIO && rc != LT_EUNAVAIL && rc != LT_EINTERNAL) {
         refuse_batch(s, req, au.origin, err, true);

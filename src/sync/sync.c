@@ -44,6 +44,7 @@
 #include "core/log.h"
 #include "sync/batch.h"
 #include "sync/client.h"
+#include "sync/conflict.h"
 #include "sync/sync_int.h"
 #include "core/banned.h"
 
@@ -698,6 +699,9 @@ enum lt_code sync_new(struct node *n, const char *dir, const struct sync_options
     if (rc == LT_OK) {
         rc = sync_client_global_init(err);
     }
+    if (rc == LT_OK) {
+        rc = sync_conflict_load(s->store, err);
+    }
     if (rc != LT_OK) {
         sync_free(s);
         return rc;
@@ -709,6 +713,7 @@ enum lt_code sync_new(struct node *n, const char *dir, const struct sync_options
 void sync_register(struct sync *s, struct http_server *srv)
 {
     sync_routes_register(s, srv);
+    sync_conflict_routes_register(s->node, srv);
 }
 
 enum lt_code sync_start(struct sync *s, struct lt_error *err)

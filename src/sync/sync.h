@@ -22,6 +22,12 @@
  *   GET  /sync/v1/status   freshness: per child backlog, last contact, silence
  *   GET  /sync/v1/metrics  the same as Prometheus text
  *
+ * and the conflict inbox (conflict.h) for officers:
+ *
+ *   GET  /api/v1/conflicts                 the conflicts of the caller's jurisdiction
+ *   GET  /api/v1/conflicts/{id}            one, with both sides
+ *   POST /api/v1/conflicts/{id}/resolve    decide it: {choice, version, record?}
+ *
  * The parent's own log holds its children's events with their original
  * identity and signature, so its pusher relays them up with its own, and
  * the centre receives each event exactly once.

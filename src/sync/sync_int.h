@@ -74,4 +74,7 @@ struct sync {
 /* Register the HTTP routes (routes.c). */
 void sync_routes_register(struct sync *s, struct http_server *srv);
 
+/* Register the conflict inbox's routes over node n (conflict_routes.c). */
+void sync_conflict_routes_register(struct node *n, struct http_server *srv);
+
 #endif
