@@ -48,6 +48,10 @@ static struct kind_ctx contexts[REG_KIND_COUNT];
 /* Where reads are recorded; NULL: not recorded (api_registry_set_audit). */
 static struct audit *recorder;
 
+/* More series for GET /metrics (api_registry_set_metrics); NULL: none. */
+static api_metrics_fn metrics_fn;
+static void *metrics_arg;
+
 static const char *const plurals[REG_KIND_COUNT] = {
     [REG_PERSON] = "people",  [REG_RESIDENCE] = "residences", [REG_HOUSEHOLD] = "households",
     [REG_PARCEL] = "parcels", [REG_BENEFIT] = "benefits",     [REG_BUSINESS] = "businesses",
@@ -956,9 +960,8 @@ static enum lt_code get_metrics(struct http_request *req, void *ctx, struct lt_e
     struct buf b;
     enum lt_code rc;
 
-    (void)err;
     store_stats(node_store(n), &st);
-    buf_init(&b, 4096);
+    buf_init(&b, (size_t)16 << 20);
     buf_printf(&b,
                "# HELP lienthong_store_writes_total Write callbacks run by the store's writer.\n"
                "# TYPE lienthong_store_writes_total counter\n"
@@ -992,7 +995,10 @@ static enum lt_code get_metrics(struct http_request *req, void *ctx, struct lt_e
                    "lienthong_audit_queued %llu\n",
                    (unsigned long long)written, (unsigned long long)queued);
     }
-    rc = http_reply_buf(req, 200, "text/plain; version=0.0.4; charset=utf-8", &b);
+    rc = metrics_fn != NULL ? metrics_fn(&b, metrics_arg, err) : LT_OK;
+    if (rc == LT_OK) {
+        rc = http_reply_buf(req, 200, "text/plain; version=0.0.4; charset=utf-8", &b);
+    }
     buf_release(&b);
     return rc;
 }
@@ -1000,6 +1006,12 @@ static enum lt_code get_metrics(struct http_request *req, void *ctx, struct lt_e
 void api_registry_set_audit(struct audit *a)
 {
     recorder = a;
+}
+
+void api_registry_set_metrics(api_metrics_fn fn, void *arg)
+{
+    metrics_fn = fn;
+    metrics_arg = arg;
 }
 
 enum lt_code api_registry_record_access(struct http_request *req, const char *action,

@@ -15,7 +15,8 @@
  *
  * Residences and benefits have two-part keys: /api/v1/residences/{person}/{kind}
  * and /api/v1/benefits/{person}/{scheme}.  GET /metrics gives the store's
- * writer counters (writes, commits, group sizes) in Prometheus text.
+ * writer counters (writes, commits, group sizes) in Prometheus text, and
+ * what other modules add (api_registry_set_metrics: the sync series).
  *
  * Reads answer {"version": N, "record": {...}} (the record as stored,
  * sent without re-encoding) with ETag: "N"; an If-None-Match naming that
@@ -71,6 +72,14 @@ struct audit;
  * NULL, the default.  Set before the server starts.
  */
 void api_registry_set_audit(struct audit *a);
+
+/*
+ * Append more series to GET /metrics: fn(out, arg, err) adds Prometheus
+ * text to out; its error fails the request.  NULL removes it.  Set before
+ * the server starts and cleared after it stops.
+ */
+typedef enum lt_code (*api_metrics_fn)(struct buf *out, void *arg, struct lt_error *err);
+void api_registry_set_metrics(api_metrics_fn fn, void *arg);
 
 /* A registry record an endpoint shows (record may be NULL: the key tells the person). */
 struct api_record_ref {

@@ -20,10 +20,9 @@
  * Push and enrol are authenticated here, by signature and one-time token;
  * status and metrics need an account, checked by the guard (the access
  * policy, src/auth/policy.c).  GET /metrics belongs to api_registry.c
- * (store counters), so the sync series are served apart until it can
- * append them (docs/SYNC.md, "Hooks needed").
- *
- * XXX: the sync series are not in GET /metrics yet.
+ * (store counters); the sync series are appended to it through
+ * api_registry_set_metrics (sync_metrics_text), and stay at
+ * /sync/v1/metrics as well.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -270,6 +269,7 @@ struct status {
     int64_t up_pending_ms; /* the oldest event the parent lacks; 0: none */
     struct sync_child *kids;
     size_t nkids;
+    int64_t conflicts_open;
 };
 
 static enum lt_code first_event(const struct event *ev, void *arg, struct lt_error *err)
@@ -302,6 +302,9 @@ static enum lt_code gather(struct store_conn *c, void *arg, struct lt_error *err
     }
     if (rc == LT_OK) {
         rc = sync_children_each(c, collect_child, st, err);
+    }
+    if (rc == LT_OK) {
+        rc = sync_conflict_count_open(c, &st->conflicts_open, err);
     }
     return rc;
 }
@@ -499,11 +502,10 @@ static void log_metrics(struct buf *m, const struct status *st)
     sample(m, "lienthong_log_head_position", "", (double)st->head);
 }
 
-static enum lt_code get_metrics(struct http_request *req, void *ctx, struct lt_error *err)
+enum lt_code sync_metrics_text(struct buf *m, void *arg, struct lt_error *err)
 {
-    struct sync *s = ctx;
+    struct sync *s = arg;
     struct status st;
-    struct buf m;
     uint64_t received, refused;
     enum lt_code rc = read_status(s, &st, err);
 
@@ -511,34 +513,52 @@ static enum lt_code get_metrics(struct http_request *req, void *ctx, struct lt_e
         free(st.kids);
         return rc;
     }
-    buf_init(&m, (size_t)16 << 20);
-    log_metrics(&m, &st);
-    upstream_metrics(&m, &st);
-    child_family(&m, &st, "lienthong_sync_child_backlog_events", "gauge",
+    log_metrics(m, &st);
+    upstream_metrics(m, &st);
+    child_family(m, &st, "lienthong_sync_child_backlog_events", "gauge",
                  "Events a child had not sent yet at its last contact.", v_backlog);
-    child_family(&m, &st, "lienthong_sync_child_backlog_seconds", "gauge",
+    child_family(m, &st, "lienthong_sync_child_backlog_seconds", "gauge",
                  "Age of the oldest event a child had not sent at its last contact.", v_backlog_s);
-    child_family(&m, &st, "lienthong_sync_child_last_contact_age_seconds", "gauge",
+    child_family(m, &st, "lienthong_sync_child_last_contact_age_seconds", "gauge",
                  "Seconds since a child was last heard from (since enrolment if never).",
                  v_contact);
-    child_family(&m, &st, "lienthong_sync_child_silent", "gauge",
+    child_family(m, &st, "lienthong_sync_child_silent", "gauge",
                  "1 if a child has been silent longer than the threshold.", v_silent);
-    child_family(&m, &st, "lienthong_sync_child_events_total", "counter",
+    child_family(m, &st, "lienthong_sync_child_events_total", "counter",
                  "Events received from a child that were new here.", v_events);
-    child_family(&m, &st, "lienthong_sync_child_refused_batches_total", "counter",
+    child_family(m, &st, "lienthong_sync_child_refused_batches_total", "counter",
                  "Batches from a child refused.", v_refused);
+    family(m, "lienthong_sync_silent_after_seconds", "gauge",
+           "A child not heard from for longer than this is flagged silent (serve --silent-after).");
+    sample(m, "lienthong_sync_silent_after_seconds", "", (double)s->opt.silent_after_ms / 1000.0);
     pthread_mutex_lock(&s->mu);
     received = s->batches_received;
     refused = s->batches_refused;
     pthread_mutex_unlock(&s->mu);
-    family(&m, "lienthong_sync_batches_received_total", "counter",
+    family(m, "lienthong_sync_batches_received_total", "counter",
            "Batches from children applied since start.");
-    sample(&m, "lienthong_sync_batches_received_total", "", (double)received);
-    family(&m, "lienthong_sync_batches_refused_total", "counter",
+    sample(m, "lienthong_sync_batches_received_total", "", (double)received);
+    family(m, "lienthong_sync_batches_refused_total", "counter",
            "Batches and requests from below refused since start.");
-    sample(&m, "lienthong_sync_batches_refused_total", "", (double)refused);
+    sample(m, "lienthong_sync_batches_refused_total", "", (double)refused);
+    family(m, "lienthong_conflicts_open", "gauge",
+           "Changes from below based on a stale version, waiting in the conflict inbox.");
+    sample(m, "lienthong_conflicts_open", "", (double)st.conflicts_open);
     free(st.kids);
-    rc = http_reply_text(req, 200, "text/plain; version=0.0.4; charset=utf-8", buf_str(&m), m.len);
+    return LT_OK;
+}
+
+static enum lt_code get_metrics(struct http_request *req, void *ctx, struct lt_error *err)
+{
+    struct buf m;
+    enum lt_code rc;
+
+    buf_init(&m, (size_t)16 << 20);
+    rc = sync_metrics_text(&m, ctx, err);
+    if (rc == LT_OK) {
+        rc = http_reply_text(req, 200, "text/plain; version=0.0.4; charset=utf-8", buf_str(&m),
+                             m.len);
+    }
     buf_release(&m);
     return rc;
 }

@@ -42,6 +42,7 @@
 #include <jansson.h>
 
 #include "core/log.h"
+#include "http/api_registry.h"
 #include "sync/batch.h"
 #include "sync/client.h"
 #include "sync/conflict.h"
@@ -714,6 +715,8 @@ void sync_register(struct sync *s, struct http_server *srv)
 {
     sync_routes_register(s, srv);
     sync_conflict_routes_register(s->node, srv);
+    api_registry_set_metrics(sync_metrics_text, s);
+    s->metrics_hooked = true;
 }
 
 enum lt_code sync_start(struct sync *s, struct lt_error *err)
@@ -750,6 +753,9 @@ void sync_free(struct sync *s)
         return;
     }
     sync_stop(s);
+    if (s->metrics_hooked) {
+        api_registry_set_metrics(NULL, NULL);
+    }
     sync_key_wipe(&s->key);
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);

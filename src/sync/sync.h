@@ -20,7 +20,7 @@
  *   POST /sync/v1/push     a batch from a child (signed request)
  *   POST /sync/v1/enrol    a child enrols with a one-time token
  *   GET  /sync/v1/status   freshness: per child backlog, last contact, silence
- *   GET  /sync/v1/metrics  the same as Prometheus text
+ *   GET  /sync/v1/metrics  the same as Prometheus text (also appended to GET /metrics)
  *
  * and the conflict inbox (conflict.h) for officers:
  *
@@ -61,7 +61,7 @@ struct sync;
 enum lt_code sync_new(struct node *n, const char *dir, const struct sync_options *o,
                       struct sync **out, struct lt_error *err);
 
-/* Add the routes above to srv (before it starts). */
+/* Add the routes above to srv (before it starts), and the sync series to GET /metrics. */
 void sync_register(struct sync *s, struct http_server *srv);
 
 /* Start the sync thread. */

@@ -69,10 +69,15 @@ struct sync {
 
     struct child_flag *flags;
     size_t nflags;
+
+    bool metrics_hooked; /* sync_metrics_text is appended to GET /metrics */
 };
 
 /* Register the HTTP routes (routes.c). */
 void sync_routes_register(struct sync *s, struct http_server *srv);
+
+/* The sync series in Prometheus text, appended to m; arg is the struct sync (routes.c). */
+enum lt_code sync_metrics_text(struct buf *m, void *arg, struct lt_error *err);
 
 /* Register the conflict inbox's routes over node n (conflict_routes.c). */
 void sync_conflict_routes_register(struct node *n, struct http_server *srv);
