@@ -27,7 +27,6 @@
 #include "oss/schema.h"
 #include "audit/audit.h"
 #include "registry/schema.h"
-#include "sync/conflict.h"
 #include "sync/schema.h"
 #include "core/banned.h"
 

@@ -1,7 +1,8 @@
 /*
  * conflict.c - the conflict inbox (see conflict.h for the design).
  *
- * One table, sync_conflicts, one row per conflict: both sides as they were
+ * One table, sync_conflicts (its SQL is in schema.c, with the other sync
+ * tables), one row per conflict: both sides as they were
  * when it opened (the held side's record is the projection's text then,
  * the incoming side's the latest event set aside), and how it was closed.
  * Rows are never deleted: a resolved conflict stays as the record of what
@@ -24,38 +25,6 @@
 #define STATUS_MAX 12
 #define CHOICE_MAX 12
 #define SCAN_MAX   10000 /* rows a list reads at most to fill a page */
-
-const char sync_conflict_schema_sql[] =
-    "CREATE TABLE sync_conflicts ("
-    " id TEXT PRIMARY KEY,"
-    " pos INTEGER NOT NULL,"
-    " entity TEXT NOT NULL,"
-    " unit TEXT NOT NULL,"
-    " status TEXT NOT NULL,"
-    " detected_ms INTEGER NOT NULL,"
-    " held_record TEXT,"
-    " held_version INTEGER NOT NULL,"
-    " held_origin TEXT NOT NULL,"
-    " held_seq INTEGER NOT NULL,"
-    " held_actor TEXT NOT NULL,"
-    " held_hlc INTEGER NOT NULL,"
-    " in_origin TEXT NOT NULL,"
-    " in_seq INTEGER NOT NULL,"
-    " in_last_seq INTEGER NOT NULL,"
-    " in_events INTEGER NOT NULL,"
-    " in_base INTEGER NOT NULL,"
-    " in_actor TEXT NOT NULL,"
-    " in_type TEXT NOT NULL,"
-    " in_hlc INTEGER NOT NULL,"
-    " in_record TEXT NOT NULL,"
-    " resolved_ms INTEGER NOT NULL,"
-    " res_origin TEXT NOT NULL,"
-    " res_seq INTEGER NOT NULL,"
-    " res_actor TEXT NOT NULL,"
-    " res_choice TEXT NOT NULL);"
-    "CREATE UNIQUE INDEX sync_conflicts_pos ON sync_conflicts (pos);"
-    "CREATE INDEX sync_conflicts_entity ON sync_conflicts (entity, status, in_origin);"
-    "CREATE INDEX sync_conflicts_status ON sync_conflicts (status, pos);";
 
 #define COLS                                                                                       \
     "id, pos, entity, unit, status, detected_ms, held_record, held_version, held_origin, "         \

@@ -35,6 +35,8 @@
  * the resolver's log is the whole story, and goes up like any event.
  * Applied from below, it closes the conflict it names if that is open
  * here, which clears the mark at every ancestor.
+ * XXX: nothing flows down yet, so the child never learns the outcome and its next change opens
+ * a new conflict.
  *
  * Reads must find marks cheaply: the point read is the hottest path of
  * a node.  A process-wide count of conflicts that may be open (raised
@@ -62,9 +64,6 @@
 #define SYNC_CONFLICT_VERB     "conflict_resolved"     /* type "<kind>.conflict_resolved" */
 #define SYNC_CONFLICT_CAUSE    "conflict:"             /* cause "conflict:<id>:<choice>" */
 #define SYNC_CONFLICT_LIST_MAX 500
-
-/* The schema step of the inbox (store/migrations.c). */
-extern const char sync_conflict_schema_sql[];
 
 /* What the events of a batch did to the inbox. */
 struct sync_conflict_tally {
