@@ -401,13 +401,14 @@ static enum lt_code get_status(struct http_request *req, void *ctx, struct lt_er
     free(st.kids);
     sync_hex(s->key.pk, sizeof(s->key.pk), pk);
     pthread_mutex_lock(&s->mu);
-    body = json_pack("{s:{s:s, s:s, s:s, s:I, s:o}, s:o, s:o, s:f, s:{s:I, s:I, s:I}}", "node",
+    body = json_pack("{s:{s:s, s:s, s:s, s:I, s:o}, s:o, s:o, s:f, s:{s:I, s:I, s:I}, s:I}", "node",
                      "origin", s->origin, "unit", s->unit, "public_key", pk, "head",
                      (json_int_t)st.head, "time", time_or_null(st.now), "upstream",
                      upstream_json(&st), "children", kids, "silent_after_seconds",
                      (double)s->opt.silent_after_ms / 1000.0, "received", "batches",
                      (json_int_t)s->batches_received, "refused", (json_int_t)s->batches_refused,
-                     "cursor_mismatches", (json_int_t)s->cursor_mismatches);
+                     "cursor_mismatches", (json_int_t)s->cursor_mismatches, "conflicts_open",
+                     (json_int_t)st.conflicts_open);
     pthread_mutex_unlock(&s->mu);
     return http_reply_json(req, 200, body);
 }

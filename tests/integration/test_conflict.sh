@@ -223,6 +223,8 @@ section "metrics"
 metrics() { curl -s -m 5 -H "Authorization: Bearer $AUDITOR" "$(url P01)/metrics"; }
 m=$(metrics)
 check_contains "GET /metrics counts the open conflicts" "lienthong_conflicts_open 1" "$m"
+check_eq "so does the status report" "1" \
+    "$(req GET P01 /sync/v1/status >/dev/null; js "d['conflicts_open']")"
 check_contains "keeps the store's counters" "lienthong_store_commits_total" "$m"
 check_contains "gives each child's backlog in events" \
     "lienthong_sync_child_backlog_events{child=\"${ORIGIN[C4]}\",unit=\"00004\"} 0" "$m"
