@@ -1015,6 +1015,18 @@ void api_registry_set_metrics(api_metrics_fn fn, void *arg)
     metrics_arg = arg;
 }
 
+static bool subject_seen(const struct audit_subject *subj, size_t n,
+                         const struct audit_subject *one)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(subj[i].kind, one->kind) == 0 && strcmp(subj[i].key, one->key) == 0 &&
+            strcmp(subj[i].person, one->person) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 enum lt_code api_registry_record_access(struct http_request *req, const char *action,
                                         const struct api_record_ref *refs, size_t n,
                                         struct lt_error *err)
@@ -1031,7 +1043,15 @@ enum lt_code api_registry_record_access(struct http_request *req, const char *ac
     subj = xcalloc(n * RECORD_PEOPLE_MAX, sizeof(*subj));
     own = xcalloc(n, sizeof(*own));
     for (size_t i = 0; i < n; i++) {
-        count += add_subjects(refs[i].kind, refs[i].key, refs[i].record, own[i], subj + count);
+        size_t end =
+            count + add_subjects(refs[i].kind, refs[i].key, refs[i].record, own[i], subj + count);
+
+        /* Two sides of one record often name the same people: each once. */
+        for (size_t j = count; j < end; j++) {
+            if (!subject_seen(subj, count, &subj[j])) {
+                subj[count++] = subj[j];
+            }
+        }
     }
     rc = record_subjects(req, &a, action, subj, count, err);
     free(own);

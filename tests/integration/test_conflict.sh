@@ -168,6 +168,12 @@ check_eq "both sides are kept: the held one" "Nguyễn Văn Tỉnh ${ORIGIN[P01]
 check_eq "and the incoming one" "Nguyễn Văn Xã ${ORIGIN[C4]} ops 1" \
     "$(js "' '.join([d['incoming']['record']['full_name'], d['incoming']['origin'], d['incoming']['actor'], str(d['incoming']['base_version'])])")"
 check_eq "with the version to resolve against" "3" "$(js "d['current']['version']")"
+audited() { # the accesses to the person recorded at the province under action $1
+    req GET P01 "/api/v1/audit?subject_kind=person&subject=$ID" "$AUDITOR" >/dev/null
+    js "sum(i['action'] == '$1' for i in d['items'])"
+}
+wait_eq 10 1 audited conflict
+check_eq "viewing a conflict is in the audit trail, as a read" "1" "$(audited conflict)"
 check_eq "the commune keeps its own change" "Nguyễn Văn Xã" \
     "$(at C4 /api/v1/people/$ID "d['record']['full_name']")"
 check_eq "the history shows the change set aside" "[false, false, true]" \
