@@ -3,7 +3,9 @@
 #
 # Steps, each counted as checks: formatting (clang-format), the unit tests
 # (cmocka, TAP), the integration tests (tests/integration/test_*.sh against
-# the real binary), and a short run of each fuzz target.  The last line is
+# the real binary), the browser tests of the web UI (tests/web, headless
+# Chromium driven from Node.js; "npm ci" there first if node_modules is
+# missing), and a short run of each fuzz target.  The last line is
 # "N passed, N failed"; the exit status is 0 only if nothing failed.
 #
 #   tests/run.sh [--no-fuzz] [--only PATTERN]
@@ -98,6 +100,23 @@ for t in tests/integration/test_*.sh; do
     timeout 600 bash "$t" >"$log" 2>&1
     tally "$name" "$log" $?
 done
+
+echo "== browser tests"
+if selected web/browser; then
+    log=$out/browser.log
+    chromium=${LT_CHROMIUM:-/usr/bin/chromium}
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null || [ ! -x "$chromium" ]; then
+        echo "not ok 1 - node, npm or $chromium is missing (./dev test installs them)" >"$log"
+        tally web/browser "$log" 1
+    elif [ ! -d tests/web/node_modules/playwright-core ] &&
+        ! (cd tests/web && npm ci --no-audit --no-fund) >"$out/npm.log" 2>&1; then
+        { echo "not ok 1 - npm ci in tests/web failed:"; tail -n 20 "$out/npm.log" | sed 's/^/# /'; } >"$log"
+        tally web/browser "$log" 1
+    else
+        LT_CHROMIUM=$chromium timeout 180 node tests/web/browser.mjs >"$log" 2>&1
+        tally web/browser "$log" $?
+    fi
+fi
 
 if [ "$fuzz" -eq 1 ] && [ -d fuzz ] && selected fuzz; then
     echo "== fuzz (short runs)"

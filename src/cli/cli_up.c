@@ -778,6 +778,9 @@ static void print_tree(const struct up *up)
                pad(u != NULL ? u->name : "", 26), "", t->url, parent);
     }
     print_accounts(up);
+    printf("web UI, the counter of 00004: %s/ (clerk.00004 receives, officer.00004 decides)\n",
+           up->nodes[3].url);
+    printf("web UI, the sync dashboard of 01: %s/nodes (officer.01)\n", up->nodes[1].url);
     printf("try (log in as the officer of commune 00004, then use the token):\n"
            "  TOKEN=$(curl -s %s/api/v1/auth/login -d '{\"account\":\"officer.00004\","
            "\"password\":\"PASSWORD\"}' | sed 's/.*\"token\":\"\\([^\"]*\\)\".*/\\1/')\n"

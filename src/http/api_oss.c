@@ -15,6 +15,7 @@
 #include "core/buf.h"
 #include "core/date.h"
 #include "oss/code.h"
+#include "oss/reference.h"
 #include "core/banned.h"
 
 #define HTML_TYPE "text/html; charset=utf-8"
@@ -272,7 +273,8 @@ static void html_result(struct buf *b, const json_t *d)
     const char *status = json_string_value(json_object_get(d, "status"));
     const json_t *p = json_object_get(d, "procedure");
 
-    buf_append_str(b, "<dl>\n<dt>Mã hồ sơ / Dossier code</dt><dd>");
+    buf_append_str(
+        b, "<dl class=\"summary\" id=\"lookup-result\">\n<dt>Mã hồ sơ / Dossier code</dt><dd>");
     html_text(b, json_string_value(json_object_get(d, "code")));
     buf_append_str(b, "</dd>\n<dt>Thủ tục / Procedure</dt><dd>");
     html_text(b, json_string_value(json_object_get(p, "name_vi")));
@@ -298,15 +300,23 @@ static enum lt_code get_lookup(struct http_request *req, void *ctx, struct lt_er
 
     (void)err;
     buf_init(&b, HTML_MAX);
-    buf_append_str(&b, "<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n"
-                       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                       "<title>Tra cứu hồ sơ / Dossier look-up</title>\n</head>\n<body>\n<main>\n"
-                       "<h1>Tra cứu hồ sơ <span lang=\"en\">/ Dossier look-up</span></h1>\n"
-                       "<form method=\"get\" action=\"/lookup\">\n<label for=\"code\">Mã hồ sơ "
-                       "trên giấy biên nhận / Code on the receipt</label><br>\n<input id=\"code\" "
-                       "name=\"code\" autocomplete=\"off\" spellcheck=\"false\" value=\"");
+    /* The web UI's stylesheet (src/web) when there is one; the page reads as well without. */
+    buf_append_str(&b,
+                   "<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n"
+                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                   "<title>Tra cứu hồ sơ / Dossier look-up</title>\n"
+                   "<link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\">\n"
+                   "<link rel=\"stylesheet\" href=\"/static/app.css\">\n</head>\n<body>\n"
+                   "<header class=\"top\"><a class=\"brand\" href=\"/\">Lienthong</a></header>\n"
+                   "<main class=\"narrow\">\n"
+                   "<h1>Tra cứu hồ sơ <span lang=\"en\">/ Dossier look-up</span></h1>\n"
+                   "<form method=\"get\" action=\"/lookup\">\n<label for=\"code\">Mã hồ sơ "
+                   "trên giấy biên nhận / Code on the receipt</label>\n<input id=\"code\" "
+                   "name=\"code\" class=\"w-id\" autocomplete=\"off\" spellcheck=\"false\" "
+                   "value=\"");
     html_text(&b, code != NULL && strlen(code) <= 40 ? code : "");
-    buf_append_str(&b, "\">\n<button type=\"submit\">Tra cứu / Look up</button>\n</form>\n");
+    buf_append_str(&b, "\">\n<button type=\"submit\" class=\"button\">Tra cứu / Look up</button>\n"
+                       "</form>\n");
     if (code != NULL && code[0] != '\0') {
         rc = oss_public(ctx, code, &d, &why);
         if (rc == LT_OK) {
@@ -314,7 +324,7 @@ static enum lt_code get_lookup(struct http_request *req, void *ctx, struct lt_er
             json_decref(d);
         } else {
             status = lt_code_http_status(rc);
-            buf_append_str(&b, "<p role=\"alert\"><strong>");
+            buf_append_str(&b, "<p role=\"alert\" class=\"notice error\"><strong>");
             html_text(&b, rc == LT_ENOTFOUND ? "Không tìm thấy hồ sơ với mã này. / No dossier "
                                                "has this code."
                                              : why.message);
@@ -325,6 +335,73 @@ static enum lt_code get_lookup(struct http_request *req, void *ctx, struct lt_er
     rc = http_reply_buf(req, status, HTML_TYPE, &b);
     buf_release(&b);
     return rc;
+}
+
+/* Reference data: what is in use, and a publication at the centre. */
+
+static enum lt_code get_reference(struct http_request *req, void *ctx, struct lt_error *err)
+{
+    (void)err;
+    return http_reply_json(req, 200, oss_reference_json(ctx));
+}
+
+struct publish_job {
+    struct oss *o;
+    char kind[16];
+    char actor[AUTH_ACCOUNT_MAX];
+    char *text;
+    size_t len;
+};
+
+static enum lt_code run_publish(struct http_request *req, void *arg, struct lt_error *err)
+{
+    struct publish_job *j = arg;
+    int64_t version = 0;
+    enum lt_code rc =
+        oss_reference_publish(j->o, j->kind, j->text, j->len, j->actor, &version, err);
+    json_t *body = json_pack("{s:s, s:I}", "kind", j->kind, "version", (json_int_t)version);
+
+    free(j->text);
+    free(j);
+    if (rc != LT_OK) {
+        json_decref(body);
+        return rc;
+    }
+    return http_reply_json(req, 200, body);
+}
+
+static enum lt_code put_reference(struct http_request *req, void *ctx, struct lt_error *err)
+{
+    const struct auth_principal *who = http_request_principal(req);
+    const char *kind = http_request_param(req, "kind");
+    struct publish_job *j;
+    size_t len = 0;
+    const char *body = http_request_body(req, &len);
+    enum lt_code rc = oss_require_principal(who, err);
+
+    if (rc != LT_OK) {
+        return rc;
+    }
+    if (strcmp(who->unit, OSS_REFERENCE_CENTRE) != 0) {
+        lt_error_set(err, LT_EFORBIDDEN,
+                     "reference data is published by an administrator of the "
+                     "centre");
+        return LT_EFORBIDDEN;
+    }
+    if (strlen(kind) >= sizeof(j->kind)) {
+        lt_error_set(err, LT_EINVAL, "unknown reference data \"%.40s\"", kind);
+        lt_error_hint(err, "publish \"catalogue\" or \"calendar\"");
+        lt_error_field(err, "kind");
+        return LT_EINVAL;
+    }
+    j = xcalloc(1, sizeof(*j));
+    j->o = ctx;
+    snprintf(j->kind, sizeof(j->kind), "%s", kind);
+    snprintf(j->actor, sizeof(j->actor), "%s", who->account);
+    j->text = xstrndup(body, len);
+    j->len = len;
+    http_request_defer(req, run_publish, j);
+    return LT_OK;
 }
 
 void api_oss_register(struct http_server *s, struct oss *o)
@@ -338,4 +415,6 @@ void api_oss_register(struct http_server *s, struct oss *o)
     http_server_route(s, "GET", "/api/v1/public/dossiers/{code}", get_public, o);
     http_server_route(s, "GET", "/lookup", get_lookup, o);
     http_server_route(s, "GET", "/api/v1/indicators", get_indicators, o);
+    http_server_route(s, "GET", "/api/v1/reference", get_reference, o);
+    http_server_route(s, "PUT", "/api/v1/reference/{kind}", put_reference, o);
 }

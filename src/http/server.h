@@ -91,8 +91,12 @@ struct http_request;
 typedef enum lt_code (*http_handler_fn)(struct http_request *req, void *ctx, struct lt_error *err);
 
 /* The content security policy of every response: only this origin's
- * scripts, styles and images (no inline script), never in a frame. */
-#define HTTP_CSP "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+ * scripts, styles, images and requests (no inline script, style or event
+ * handler), no plug-ins, never in a frame, forms posted here only. */
+#define HTTP_CSP                                                                                   \
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "                    \
+    "connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; "             \
+    "form-action 'self'"
 
 /* Fill cfg with the defaults: 127.0.0.1:8080, CPU count threads, 1 MiB
  * bodies, 1024 connections, 64 per address, 30 s timeout, 16 KiB memory,

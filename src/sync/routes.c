@@ -35,6 +35,7 @@
 #include "sync/batch.h"
 #include "sync/conflict.h"
 #include "sync/enrol.h"
+#include "sync/pull.h"
 #include "sync/sync_int.h"
 #include "core/banned.h"
 
@@ -86,6 +87,38 @@ static enum lt_code auth_fn(struct store_conn *c, void *arg, struct lt_error *er
     if (rc == LT_OK && child) {
         rc = sync_known_get(c, a->origin, &a->key, &a->found, err);
     }
+    return rc;
+}
+
+enum lt_code sync_child_request(struct sync *s, struct http_request *req, const char *path,
+                                const char **origin, bool *refused, struct lt_error *err)
+{
+    struct auth au = { .origin = http_request_header(req, SYNC_HDR_ORIGIN) };
+    size_t len = 0;
+    const char *body = http_request_body(req, &len);
+    enum lt_code rc;
+
+    *origin = NULL;
+    *refused = true;
+    if (au.origin == NULL || au.origin[0] == '\0' || strlen(au.origin) >= EVLOG_ORIGIN_MAX) {
+        return lt_error_set(err, LT_EINVAL, "the request does not name its node in %s",
+                            SYNC_HDR_ORIGIN);
+    }
+    *origin = au.origin;
+    rc = store_read(s->store, auth_fn, &au, err);
+    if (rc != LT_OK) {
+        *refused = false;
+        return rc;
+    }
+    if (!au.found) {
+        lt_error_set(err, LT_EINVAL, "node \"%s\" is not enrolled here", au.origin);
+        lt_error_hint(err, "enrol it: lienthong enrol --child-unit CODE on this node");
+        return LT_EINVAL;
+    }
+    rc = sync_check_request(au.key.pk, "POST", path, au.origin,
+                            http_request_header(req, SYNC_HDR_TIME),
+                            http_request_header(req, SYNC_HDR_SIG), body, len, sync_now_ms(), err);
+    *refused = rc != LT_OK;
     return rc;
 }
 
@@ -187,48 +220,34 @@ static void note_conflicts(const char *origin, const struct sync_conflict_tally 
 static enum lt_code post_push(struct http_request *req, void *ctx, struct lt_error *err)
 {
     struct sync *s = ctx;
-    struct auth au = { .origin = http_request_header(req, SYNC_HDR_ORIGIN) };
+    const char *origin;
     struct sync_batch b;
     struct apply_ctx a = { .s = s, .b = &b };
     size_t len = 0;
     const char *body = http_request_body(req, &len);
+    bool refused;
     enum lt_code rc;
 
     memset(&b, 0, sizeof(b));
-    if (au.origin == NULL || au.origin[0] == '\0' || strlen(au.origin) >= EVLOG_ORIGIN_MAX) {
-        lt_error_set(err, LT_EINVAL, "the request does not name its node in %s", SYNC_HDR_ORIGIN);
-        return reply_forbidden(s, req, NULL, err);
-    }
-    rc = store_read(s->store, auth_fn, &au, err);
+    rc = sync_child_request(s, req, PUSH_PATH, &origin, &refused, err);
     if (rc != LT_OK) {
-        return rc;
-    }
-    if (!au.found) {
-        lt_error_set(err, LT_EINVAL, "node \"%s\" is not enrolled here", au.origin);
-        lt_error_hint(err, "enrol it: lienthong enrol --child-unit CODE on this node");
-        return reply_forbidden(s, req, au.origin, err);
-    }
-    rc = sync_check_request(au.key.pk, "POST", PUSH_PATH, au.origin,
-                            http_request_header(req, SYNC_HDR_TIME),
-                            http_request_header(req, SYNC_HDR_SIG), body, len, sync_now_ms(), err);
-    if (rc != LT_OK) {
-        return reply_forbidden(s, req, au.origin, err);
+        return refused ? reply_forbidden(s, req, origin, err) : rc;
     }
 
     rc = sync_batch_decode(body, len, &b, err);
-    if (rc == LT_OK && strcmp(b.h.origin, au.origin) != 0) {
+    if (rc == LT_OK && strcmp(b.h.origin, origin) != 0) {
         rc = lt_error_set(err, LT_EINVAL, "the batch is from \"%s\" but the request from \"%s\"",
-                          b.h.origin, au.origin);
+                          b.h.origin, origin);
     }
     if (rc == LT_OK) {
         a.now = sync_now_ms();
         rc = store_write(s->store, apply_fn, &a, err);
     }
     if (rc == LT_OK) {
-        note_conflicts(au.origin, &a.res.conflicts);
-        rc = reply_applied(s, req, au.origin, &a, err);
+        note_conflicts(origin, &a.res.conflicts);
+        rc = reply_applied(s, req, origin, &a, err);
     } else if (rc != LT_EIO && rc != LT_EUNAVAIL && rc != LT_EINTERNAL) {
-        refuse_batch(s, req, au.origin, err, true);
+        refuse_batch(s, req, origin, err, true);
     }
     sync_batch_release(&b);
     return rc;
@@ -410,6 +429,7 @@ static enum lt_code get_status(struct http_request *req, void *ctx, struct lt_er
                      "cursor_mismatches", (json_int_t)s->cursor_mismatches, "conflicts_open",
                      (json_int_t)st.conflicts_open);
     pthread_mutex_unlock(&s->mu);
+    json_object_set_new(body, "pull", sync_pull_status(s));
     return http_reply_json(req, 200, body);
 }
 
@@ -567,6 +587,7 @@ static enum lt_code get_metrics(struct http_request *req, void *ctx, struct lt_e
 void sync_routes_register(struct sync *s, struct http_server *srv)
 {
     http_server_route(srv, "POST", PUSH_PATH, post_push, s);
+    sync_pull_routes_register(s, srv);
     http_server_route(srv, "POST", "/sync/v1/enrol", post_enrol, s);
     http_server_route(srv, "GET", "/sync/v1/status", get_status, s);
     http_server_route(srv, "GET", "/sync/v1/metrics", get_metrics, s);

@@ -50,6 +50,18 @@ const char sync_schema_sql[] = "CREATE TABLE sync_self ("
                                " used_ms INTEGER NOT NULL);";
 
 /*
+ * sync_pull (pull.h): per parent origin, the position of the parent's log
+ * this node has pulled up to (its cursor), when it moved, and how many
+ * events were applied from it.  The events themselves are marked in
+ * pulled_events (evlog).
+ */
+const char sync_pull_schema_sql[] = "CREATE TABLE sync_pull ("
+                                    " parent_origin TEXT PRIMARY KEY,"
+                                    " cursor INTEGER NOT NULL,"
+                                    " pulled_ms INTEGER NOT NULL,"
+                                    " events INTEGER NOT NULL);";
+
+/*
  * The conflict inbox (conflict.h): one row per conflict, by its id
  * "<origin>:<seq>"; pos is the log position of its first event set aside
  * (the order of lists); the held side's record is NULL when nothing was

@@ -27,6 +27,9 @@
 
 extern const char sync_schema_sql[];
 
+/* The child's cursors in its parents' logs (pull.h), a later migration step. */
+extern const char sync_pull_schema_sql[];
+
 /* The conflict inbox's table, a later migration step (conflict.h). */
 extern const char sync_conflict_schema_sql[];
 

@@ -46,6 +46,7 @@
 #include "sync/batch.h"
 #include "sync/client.h"
 #include "sync/conflict.h"
+#include "sync/pull.h"
 #include "sync/sync_int.h"
 #include "core/banned.h"
 
@@ -118,6 +119,8 @@ struct sig_note {
 struct outbox {
     struct sync *s;
     struct buf *body;
+    int64_t *pulled; /* positions of events pulled from above: never sent back */
+    size_t npulled, ipulled;
     size_t n;
     int64_t through;
     bool full;
@@ -138,6 +141,13 @@ static enum lt_code outbox_event(const struct event *ev, void *arg, struct lt_er
         o->full = true;
         o->pending_hlc = ev->hlc;
         return LT_ECONFLICT; /* stops the scan; not an error */
+    }
+    while (o->ipulled < o->npulled && o->pulled[o->ipulled] < ev->pos) {
+        o->ipulled++;
+    }
+    if (o->ipulled < o->npulled && o->pulled[o->ipulled] == ev->pos) {
+        o->through = ev->pos; /* the parent has it: acknowledged with the batch */
+        return LT_OK;
     }
     if (!e.has_sig) {
         if (strcmp(e.origin, o->s->origin) != 0) {
@@ -176,6 +186,10 @@ static enum lt_code read_outbox(struct store_conn *c, void *arg, struct lt_error
     struct read_ctx *r = arg;
     enum lt_code rc = evlog_head(c, &r->o->head, err);
 
+    if (rc == LT_OK) {
+        free(r->o->pulled);
+        rc = evlog_pulled_after(c, r->after, r->limit, &r->o->pulled, &r->o->npulled, err);
+    }
     if (rc == LT_OK) {
         rc = evlog_scan(c, r->after, r->limit, outbox_event, r->o, err);
     }
@@ -327,6 +341,7 @@ static enum lt_code build_batch(struct sync *s, struct pusher *p, int64_t acked,
         struct buf big;
 
         free(o->sigs);
+        free(o->pulled);
         memset(o, 0, sizeof(*o));
         o->s = s;
         o->through = acked;
@@ -390,6 +405,7 @@ static enum lt_code push_once(struct sync *s, struct pusher *p, struct lt_error 
         }
     }
     free(o.sigs);
+    free(o.pulled);
     if (p->body.cap != s->opt.batch_bytes) {
         /* An oversize event grew the buffer: back to the batch size. */
         buf_release(&p->body);
@@ -525,6 +541,7 @@ static void on_commit(void *arg)
     s->commit_seq++;
     pthread_cond_broadcast(&s->wake_cv);
     pthread_mutex_unlock(&s->wake_mu);
+    sync_pull_on_commit(s->pull);
 }
 
 static uint64_t commit_seq(struct sync *s)
@@ -684,6 +701,7 @@ enum lt_code sync_new(struct node *n, const char *dir, const struct sync_options
     pthread_cond_init(&s->wake_cv, &ca);
     pthread_condattr_destroy(&ca);
     atomic_init(&s->stop, false);
+    s->pull = sync_pull_new(s);
 
     rc = store_read(s->store, open_fn, &r, err);
     if (rc == LT_OK && !r.found) {
@@ -727,7 +745,7 @@ enum lt_code sync_start(struct sync *s, struct lt_error *err)
         return lt_error_set(err, LT_EINTERNAL, "could not start the sync thread");
     }
     s->started = true;
-    return LT_OK;
+    return sync_pull_start(s, err);
 }
 
 void sync_stop(struct sync *s)
@@ -743,6 +761,7 @@ void sync_stop(struct sync *s)
     pthread_mutex_lock(&s->wake_mu);
     pthread_cond_broadcast(&s->wake_cv);
     pthread_mutex_unlock(&s->wake_mu);
+    sync_pull_stop(s);
     pthread_join(s->thread, NULL);
     s->started = false;
 }
@@ -761,6 +780,7 @@ void sync_free(struct sync *s)
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->wake_cv);
     pthread_mutex_destroy(&s->wake_mu);
+    sync_pull_free(s->pull);
     free(s->flags);
     free(s);
 }

@@ -70,11 +70,21 @@ struct sync {
     struct child_flag *flags;
     size_t nflags;
 
-    bool metrics_hooked; /* sync_metrics_text is appended to GET /metrics */
+    bool metrics_hooked;    /* sync_metrics_text is appended to GET /metrics */
+    struct sync_pull *pull; /* pull down (pull.h) */
 };
 
 /* Register the HTTP routes (routes.c). */
 void sync_routes_register(struct sync *s, struct http_server *srv);
+
+/*
+ * Authenticate a request to path signed by an enrolled child (routes.c):
+ * *origin is the node it names (NULL if none).  LT_OK when the signature
+ * is that child's; otherwise *refused tells a refusal (answer 403 with err)
+ * from a failure of the store (return the code).
+ */
+enum lt_code sync_child_request(struct sync *s, struct http_request *req, const char *path,
+                                const char **origin, bool *refused, struct lt_error *err);
 
 /* The sync series in Prometheus text, appended to m; arg is the struct sync (routes.c). */
 enum lt_code sync_metrics_text(struct buf *m, void *arg, struct lt_error *err);

@@ -97,7 +97,7 @@ check_eq "a list outside the officer's commune: 403" "403 unit" "$status $(jv 'd
 for path in /healthz /api/v1/auth/me /nothing-here; do
     req GET "$path"
     check_eq "CSP on $path" \
-        "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'" \
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'" \
         "$(header Content-Security-Policy)"
     check_eq "nosniff, no referrer, no frames on $path" "nosniff no-referrer DENY" \
         "$(header X-Content-Type-Options) $(header Referrer-Policy) $(header X-Frame-Options)"

@@ -9,7 +9,9 @@
 # conflict, both sides kept, the record marked, at the province and at the
 # centre.  Refused resolutions change nothing; an officer's resolution is
 # an event that clears the mark at the province and, relayed, at the
-# centre.  GET /metrics carries the sync series and flags a silent child.
+# centre; pulled down, it is in force at the commune, which had set the
+# province's change aside.  GET /metrics carries the sync series and flags
+# a silent child.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -146,13 +148,23 @@ check_eq "it reaches the province at once (under 1 s, with sanitizers)" "yes" \
     "$([ "$ms" -lt 1000 ] && echo yes || echo "no: $ms ms")"
 wait_eq 10 "Nguyễn Văn An" at VN /api/v1/people/$ID "d['record']['full_name']"
 check_eq "and the centre" "Nguyễn Văn An" "$(at VN /api/v1/people/$ID "d['record']['full_name']")"
+RES='{"person_id":"'$ID'","kind":"permanent","unit":"00004","address_line":"12 Kim Mã","from_date":"2020-01-01"}'
+check_eq "the commune records where the person lives (so the province's changes come down)" \
+    "201" "$(req POST C4 /api/v1/residences "${TOKEN[C4]}" "$RES")"
+wait_eq 10 "00004" at P01 /api/v1/residences/$ID/permanent "d['record']['unit']"
 
 # --- concurrent changes at two levels ------------------------------------------
 section "concurrent changes"
-check_eq "the province changes it from version 1" "200" \
-    "$(req PUT P01 /api/v1/people/$ID "${TOKEN[P01]}" "$(person "Nguyễn Văn Tỉnh")" 'If-Match: "1"')"
-check_eq "so does the commune, which has not seen that change" "200" \
+# The province is down while the commune changes the record, and the commune is
+# down while the province does: neither has seen the other's change.
+node_stop P01
+check_eq "with its link down, the commune changes it from version 1" "200" \
     "$(req PUT C4 /api/v1/people/$ID "${TOKEN[C4]}" "$(person "Nguyễn Văn Xã")" 'If-Match: "1"')"
+node_stop C4
+node_start P01 || exit 1
+check_eq "so does the province, from version 1" "200" \
+    "$(req PUT P01 /api/v1/people/$ID "${TOKEN[P01]}" "$(person "Nguyễn Văn Tỉnh")" 'If-Match: "1"')"
+node_start C4 || exit 1
 open_at() { at "$1" /api/v1/conflicts "len(d['conflicts'])"; }
 wait_eq 10 1 open_at P01
 check_eq "exactly one conflict in the province's inbox" "1" "$(open_at P01)"
@@ -178,6 +190,12 @@ check_eq "the commune keeps its own change" "Nguyễn Văn Xã" \
     "$(at C4 /api/v1/people/$ID "d['record']['full_name']")"
 check_eq "the history shows the change set aside" "[false, false, true]" \
     "$(at P01 /api/v1/people/$ID/history "[e['set_aside'] for e in d['events']]")"
+c4_history() { at C4 /api/v1/people/$ID/history "[e['set_aside'] for e in d['events']]"; }
+wait_eq 10 "[false, false, true]" c4_history
+check_eq "the province's change, pulled down, is set aside at the commune as well" \
+    "[false, false, true]" "$(c4_history)"
+check_eq "where the record stays the commune's" "Nguyễn Văn Xã" \
+    "$(at C4 /api/v1/people/$ID "d['record']['full_name']")"
 check_contains "the province logs it" "set aside" "$(cat "$TMP/P01.log")"
 
 # the event went into the log and up, so the centre judges it the same way
@@ -266,6 +284,13 @@ check_eq "the centre's copy is resolved, by the province's officer" "resolved op
 check_eq "the centre's inbox is empty" "0" "$(open_at VN)"
 check_eq "the resolved ones are listed apart" "1" \
     "$(at VN "/api/v1/conflicts?status=resolved" "len(d['conflicts'])")"
+c4_now() { at C4 /api/v1/people/$ID "str(d['version']) + ' ' + d['record']['full_name']"; }
+wait_eq 10 "4 Nguyễn Văn Xã" c4_now
+check_eq "the resolution came down to the commune and is in force there" "4 Nguyễn Văn Xã" \
+    "$(c4_now)"
+check_eq "the commune's history ends with it, from the province" \
+    "[false, false, true, false] ${ORIGIN[P01]}" \
+    "$(at C4 /api/v1/people/$ID/history "str([e['set_aside'] for e in d['events']]).lower() + ' ' + d['events'][-1]['origin']")"
 check_contains "GET /metrics shows it" "lienthong_conflicts_open 0" "$(metrics)"
 for n in VN P01 C4; do
     check "$n: every hash chain is intact" "$LT" log --data "${DIR[$n]}" --verify

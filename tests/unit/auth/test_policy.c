@@ -3,7 +3,8 @@
  * outside the jurisdiction and with no account, against its access rule.
  *
  * The server gets the routes of every module that a node serves (units,
- * addresses, registries, sync, accounts) and the guard, and the test walks
+ * addresses, registries, sync, accounts, the one-stop shop, the audit
+ * trail, the web UI) and the guard, and the test walks
  * the server's own route list: a route added without a rule in
  * src/auth/policy.c fails here, as it keeps "lienthong serve" from
  * starting.  Expected answers, by the rule:
@@ -39,6 +40,7 @@
 #include "http/api_oss.h"
 #include "http/api_registry.h"
 #include "sync/sync.h"
+#include "web/web.h"
 
 #include "../sync/tree.h"
 
@@ -133,6 +135,7 @@ static int setup(void **state)
     fx.oss = oss_new(fx.node.n, oss_catalogue_builtin(), oss_calendar_builtin());
     api_oss_register(fx.srv, fx.oss);
     api_audit_register(fx.srv, fx.node.n);
+    web_register(fx.srv);
     add_accounts();
     if (http_server_start(fx.srv, &err) != LT_OK) {
         fail_msg("start: %s", err.message);
@@ -354,6 +357,13 @@ static void known_answers(void **state)
         { "GET", "/api/v1/accounts", AUTH_OFFICER, true, 403 },
         { "GET", "/api/v1/units/00004", -1, true, 0 },
         { "GET", "/healthz", -1, true, 0 },
+        { "GET", "/", -1, true, 0 },
+        { "GET", "/receive", -1, true, 0 },
+        { "GET", "/nodes", -1, true, 0 },
+        { "GET", "/static/app.css", -1, true, 0 },
+        { "GET", "/sync/v1/status", AUTH_CLERK, true, 403 },
+        { "GET", "/api/v1/dossiers?unit=00004", -1, true, 401 },
+        { "GET", "/api/v1/indicators?unit=00004", AUTH_CLERK, true, 403 },
         { "GET", "/api/v1/auth/me", AUTH_NODE, true, 0 },
     };
     int bad = 0;
