@@ -90,6 +90,14 @@ static const struct auth_rule rules[] = {
     ROLES("GET", "/sync/v1/status", OFFICER | AUDITOR | ADMIN | NODE),
     ROLES("GET", "/sync/v1/metrics", OFFICER | AUDITOR | ADMIN | NODE),
 
+    /* The conflict inbox (src/sync/conflict_routes.c): changes from below
+     * set aside, shown with both records and decided by officers of the
+     * record's unit (the handler checks the unit of a conflict named by its
+     * id, and of the record chosen). */
+    ROLES_UNIT_HANDLER("GET", "/api/v1/conflicts", OFFICER),
+    ROLES_HANDLER("GET", "/api/v1/conflicts/{id}", OFFICER),
+    ROLES_HANDLER("POST", "/api/v1/conflicts/{id}/resolve", OFFICER),
+
     /* Accounts (src/auth/routes.c). */
     PUBLIC("POST", "/api/v1/auth/login"),
     ROLES("POST", "/api/v1/auth/logout", ANYONE),

@@ -66,7 +66,8 @@ static const char sql_scan[] =
     "SELECT " EVENT_COLS " FROM events WHERE pos > ? ORDER BY pos LIMIT ?";
 static const char sql_history[] = "SELECT " EVENT_COLS " FROM events WHERE entity = ? ORDER BY pos";
 static const char sql_as_of[] = "SELECT " EVENT_COLS " FROM events WHERE entity = ? AND "
-                                "effective <= ? ORDER BY effective DESC, pos DESC LIMIT 1";
+                                "effective <= ? AND version = base_version + 1 "
+                                "ORDER BY effective DESC, pos DESC LIMIT 1";
 static const char sql_heads_all[] = "SELECT origin, seq, hash FROM origin_heads";
 static const char sql_pulled_insert[] = "INSERT INTO pulled_events (pos, parent) VALUES (?, ?)";
 static const char sql_pulled_after[] =

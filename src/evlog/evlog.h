@@ -84,6 +84,15 @@ void event_release(struct event *ev);
  */
 void event_hash(const struct event *ev, uint8_t out[EVLOG_HASH_BYTES]);
 
+/*
+ * Was ev applied here on a stale base (see evlog_apply_remote)?  Only for
+ * an event with its version set by this log (appended, applied or read).
+ */
+static inline bool event_set_aside(const struct event *ev)
+{
+    return ev->version != ev->base_version + 1;
+}
+
 /* The wall-clock milliseconds part of a hybrid logical clock value. */
 static inline int64_t evlog_hlc_ms(int64_t hlc)
 {
@@ -161,6 +170,17 @@ enum lt_code evlog_append_trusted(struct evlog *log, struct store_conn *c, struc
  * The entity version is not checked against base_version: the event is
  * applied (the chain must stay whole) and ev->version != base_version + 1
  * tells the caller it was based on a stale version, for the conflict inbox.
+ * Such an event is "set aside" (event_set_aside): it stays in the log and
+ * counts in the entity's version, but is not in force (evlog_as_of skips
+ * it, and the registries keep the record they held).
+ *
+ * Why the version counts every event, set aside or not: a child's log
+ * holds a subset of what its parent's holds about an entity (the parent
+ * has every event of the child, and maybe its own and other children's),
+ * so an event's base_version equals the parent's version exactly when the
+ * child had seen every event the parent has about the entity.  Any other
+ * base is stale, and every ancestor, seeing the subtree's events in the
+ * child's order, counts the same and reaches the same verdict.
  */
 enum lt_code evlog_apply_remote(struct evlog *log, struct store_conn *c, struct event *ev,
                                 bool *applied, struct lt_error *err);
@@ -204,9 +224,10 @@ enum lt_code evlog_history(struct store_conn *c, const char *entity, evlog_event
                            struct lt_error *err);
 
 /*
- * The last event of an entity effective on or before date, the latest
- * effective date first and log order between equal dates (body owned by
- * *out: event_release it).  LT_ENOTFOUND if there is none.
+ * The last event in force of an entity effective on or before date, the
+ * latest effective date first and log order between equal dates (body
+ * owned by *out: event_release it); events set aside are skipped.
+ * LT_ENOTFOUND if there is none.
  */
 enum lt_code evlog_as_of(struct store_conn *c, const char *entity, int32_t date, struct event *out,
                          struct lt_error *err);

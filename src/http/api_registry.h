@@ -15,11 +15,14 @@
  *
  * Residences and benefits have two-part keys: /api/v1/residences/{person}/{kind}
  * and /api/v1/benefits/{person}/{scheme}.  GET /metrics gives the store's
- * writer counters (writes, commits, group sizes) in Prometheus text.
+ * writer counters (writes, commits, group sizes) in Prometheus text, and
+ * what other modules add (api_registry_set_metrics: the sync series).
  *
  * Reads answer {"version": N, "record": {...}} (the record as stored,
  * sent without re-encoding) with ETag: "N"; an If-None-Match naming that
- * version (or "*", weak tags compared weakly) gets 304 with no body.  With
+ * version (or "*", weak tags compared weakly) gets 304 with no body.  A
+ * record with open conflicts (a change from below set aside, see
+ * src/sync/conflict.h) also has "conflicts": ["<id>", ...].  With
  * ?as_of= the answer is {"as_of": day, "record": {...}} and has no ETag.
  *
  * Writes take the legal cause and the effective day from ?cause= (default
@@ -69,6 +72,32 @@ struct audit;
  * NULL, the default.  Set before the server starts.
  */
 void api_registry_set_audit(struct audit *a);
+
+/*
+ * Append more series to GET /metrics: fn(out, arg, err) adds Prometheus
+ * text to out; its error fails the request.  NULL removes it.  Set before
+ * the server starts and cleared after it stops.
+ */
+typedef enum lt_code (*api_metrics_fn)(struct buf *out, void *arg, struct lt_error *err);
+void api_registry_set_metrics(api_metrics_fn fn, void *arg);
+
+/* A registry record an endpoint shows (record may be NULL: the key tells the person). */
+struct api_record_ref {
+    enum registry_kind kind;
+    const char *key;
+    const json_t *record;
+};
+
+/*
+ * For other endpoints that show registry records (the conflict inbox):
+ * check the read's purpose and seal as a registry read does (X-Purpose is
+ * required with an account: LT_EINVAL; a node account reads nothing:
+ * LT_EFORBIDDEN) and record one access to refs[0..n) under action.
+ * LT_ELIMIT when the audit queue is full (the read must be refused).
+ */
+enum lt_code api_registry_record_access(struct http_request *req, const char *action,
+                                        const struct api_record_ref *refs, size_t n,
+                                        struct lt_error *err);
 
 /* Register the routes of every registry kind over node n (borrowed). */
 void api_registry_register(struct http_server *s, struct node *n);

@@ -149,12 +149,12 @@ static enum lt_code history_item(const struct event *ev, void *arg, struct lt_er
     (void)err;
     format_hlc(ev->hlc, time_s);
     date_format(ev->effective, eff);
-    json_array_append_new(arr, json_pack("{s:I, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:o}",
-                                         "pos", (json_int_t)ev->pos, "origin", ev->origin, "seq",
-                                         (json_int_t)ev->seq, "time", time_s, "actor", ev->actor,
-                                         "type", ev->type, "cause", ev->cause, "effective", eff,
-                                         "version", (json_int_t)ev->version, "record",
-                                         record ? record : json_null()));
+    json_array_append_new(
+        arr, json_pack("{s:I, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:b, s:o}", "pos",
+                       (json_int_t)ev->pos, "origin", ev->origin, "seq", (json_int_t)ev->seq,
+                       "time", time_s, "actor", ev->actor, "type", ev->type, "cause", ev->cause,
+                       "effective", eff, "version", (json_int_t)ev->version, "set_aside",
+                       event_set_aside(ev), "record", record ? record : json_null()));
     return LT_OK;
 }
 
@@ -334,6 +334,29 @@ enum lt_code registry_get_text_unit(struct node *n, enum registry_kind kind, con
     if (g.rc != LT_OK) {
         return lt_error_set(err, g.rc, "the %s \"%s\" does not fit the buffer",
                             registry_kind_name(kind), key);
+    }
+    if (version != NULL) {
+        *version = g.version;
+    }
+    return LT_OK;
+}
+
+enum lt_code registry_get_text_unit_in(struct store_conn *c, enum registry_kind kind,
+                                       const char *key, struct buf *out, int64_t *version,
+                                       char *unit, struct lt_error *err)
+{
+    const struct kind_def *k = kind_get(kind);
+    struct get_text g = { out, LT_OK, 0, unit };
+    enum lt_code rc = check_key(k, key, err);
+
+    if (rc == LT_OK) {
+        rc = read_row_on(c, k, key, got_text, &g, err);
+    }
+    if (rc != LT_OK) {
+        return rc;
+    }
+    if (g.rc != LT_OK) {
+        return lt_error_set(err, g.rc, "the %s \"%s\" does not fit the buffer", k->name, key);
     }
     if (version != NULL) {
         *version = g.version;

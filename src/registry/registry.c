@@ -211,11 +211,50 @@ enum lt_code registry_record_key(enum registry_kind kind, const json_t *canonica
     return LT_OK;
 }
 
+bool registry_entity_parse(const char *entity, enum registry_kind *kind, char *key, size_t cap)
+{
+    const char *slash = strchr(entity, '/');
+    char name[16];
+
+    if (slash == NULL || (size_t)(slash - entity) >= sizeof(name) || slash[1] == '\0' ||
+        strlen(slash + 1) >= cap) {
+        return false;
+    }
+    memcpy(name, entity, (size_t)(slash - entity));
+    name[slash - entity] = '\0';
+    if (!registry_kind_parse(name, kind) || strcmp(name, kind_get(*kind)->name) != 0) {
+        return false; /* not a registry entity ("people/..." is not one either) */
+    }
+    snprintf(key, cap, "%s", slash + 1);
+    return true;
+}
+
+/*
+ * An event set aside keeps the record as it is; the row only takes the
+ * entity's version, so that a read gives the version a change must name.
+ */
+static enum lt_code keep_record(struct store_conn *c, const struct kind_def *k, const char *key,
+                                int64_t version, struct lt_error *err)
+{
+    struct store_stmt *st;
+    char sql[96];
+    enum lt_code rc;
+
+    snprintf(sql, sizeof(sql), "UPDATE %s SET version = ? WHERE key = ? AND version < ?", k->table);
+    rc = store_prepare(c, sql, &st, err);
+    if (rc != LT_OK) {
+        return rc;
+    }
+    store_bind_int(st, 1, version);
+    store_bind_text(st, 2, key);
+    store_bind_int(st, 3, version);
+    return store_exec_stmt(st, err);
+}
+
 enum lt_code registry_apply_event(struct store_conn *c, const struct units *u,
                                   const struct event *ev, struct lt_error *err)
 {
-    const char *slash = strchr(ev->entity, '/');
-    char name[16];
+    char key[REG_KEY_MAX];
     enum registry_kind kind;
     const struct kind_def *k;
     json_t *record, *canon = NULL;
@@ -223,12 +262,7 @@ enum lt_code registry_apply_event(struct store_conn *c, const struct units *u,
     char *text = NULL;
     enum lt_code rc;
 
-    if (slash == NULL || (size_t)(slash - ev->entity) >= sizeof(name)) {
-        return LT_OK;
-    }
-    memcpy(name, ev->entity, (size_t)(slash - ev->entity));
-    name[slash - ev->entity] = '\0';
-    if (!registry_kind_parse(name, &kind) || strcmp(name, kind_get(kind)->name) != 0) {
+    if (!registry_entity_parse(ev->entity, &kind, key, sizeof(key))) {
         return LT_OK; /* not a registry event */
     }
     k = kind_get(kind);
@@ -242,9 +276,13 @@ enum lt_code registry_apply_event(struct store_conn *c, const struct units *u,
     if (rc != LT_OK) {
         return rc;
     }
-    if (strcmp(f.key, slash + 1) != 0) {
+    if (strcmp(f.key, key) != 0) {
         rc = lt_error_set(err, LT_EINVAL, "event %s/%lld: the record's key \"%s\" is not %s",
                           ev->origin, (long long)ev->seq, f.key, ev->entity);
+        goto out;
+    }
+    if (event_set_aside(ev)) {
+        rc = keep_record(c, k, key, ev->version, err);
         goto out;
     }
     text = json_dumps(canon, REG_DUMP_FLAGS);

@@ -286,14 +286,28 @@ enum lt_code registry_get_text_unit(struct node *n, enum registry_kind kind, con
                                     struct buf *out, int64_t *version, char *unit,
                                     struct lt_error *err);
 
-/* The record as it was on date.  LT_ENOTFOUND if it did not exist then. */
+/*
+ * The kind and the key of a registry entity ("person/001085012345" gives
+ * REG_PERSON and "001085012345" in key[0..cap)); false if entity is not a
+ * registry record's or its key does not fit.
+ */
+bool registry_entity_parse(const char *entity, enum registry_kind *kind, char *key, size_t cap);
+
+/* registry_get_text_unit on connection c (a reader, or the writer in a callback). */
+enum lt_code registry_get_text_unit_in(struct store_conn *c, enum registry_kind kind,
+                                       const char *key, struct buf *out, int64_t *version,
+                                       char *unit, struct lt_error *err);
+
+/* The record as it was on date (events set aside do not count).  LT_ENOTFOUND if it did not
+ * exist then. */
 enum lt_code registry_get_as_of(struct node *n, enum registry_kind kind, const char *key,
                                 int32_t date, json_t **record, struct lt_error *err);
 
 /* Its history: [{pos, origin, seq, time, actor, type, cause, effective,
- * version, record}] oldest first; time is the event's clock as
- * "YYYY-MM-DDTHH:MM:SS.mmmZ", effective a date.  LT_ENOTFOUND if the record
- * has no event. */
+ * version, set_aside, record}] oldest first; time is the event's clock as
+ * "YYYY-MM-DDTHH:MM:SS.mmmZ", effective a date; set_aside true for an event
+ * from elsewhere that was based on a stale version and did not change the
+ * record (src/sync/conflict.h).  LT_ENOTFOUND if the record has no event. */
 enum lt_code registry_history(struct node *n, enum registry_kind kind, const char *key,
                               json_t **events, struct lt_error *err);
 
@@ -328,7 +342,11 @@ enum lt_code registry_search_people(struct node *n, const char *name, int birth_
  * Inside a write (the sync layer, after evlog_apply_remote): bring the
  * projection up to date with an event, if it is a registry event ("<kind>/
  * <key>" entity); other events are ignored.  Older versions than the row's
- * change nothing.  LT_EINVAL if the body is not a valid record of its kind.
+ * change nothing.  An event set aside (applied on a stale base, see
+ * event_set_aside and the conflict inbox, src/sync/conflict.h) is checked
+ * the same but leaves the record as it was: the row only takes the event's
+ * version, so that reads give the version a change must name.  LT_EINVAL
+ * if the body is not a valid record of its kind.
  */
 enum lt_code registry_apply_event(struct store_conn *c, const struct units *u,
                                   const struct event *ev, struct lt_error *err);

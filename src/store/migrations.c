@@ -94,10 +94,15 @@ static const char evlog_pulled_sql[] = "CREATE TABLE pulled_events ("
 
 /* Append new steps at the end, one line each; never edit a shipped one. */
 static const struct migration steps[] = {
-    { "event log", evlog_v1_sql },         { "registries", registry_schema_sql },
-    { "sync", sync_schema_sql },           { "accounts and sessions", auth_schema_sql },
-    { "one-stop shop", oss_schema_sql },   { "audit trail", audit_schema_sql },
-    { "pulled events", evlog_pulled_sql }, { "pull cursors", sync_pull_schema_sql },
+    { "event log", evlog_v1_sql },
+    { "registries", registry_schema_sql },
+    { "sync", sync_schema_sql },
+    { "accounts and sessions", auth_schema_sql },
+    { "one-stop shop", oss_schema_sql },
+    { "audit trail", audit_schema_sql },
+    { "pulled events", evlog_pulled_sql },
+    { "pull cursors", sync_pull_schema_sql },
+    { "conflict inbox", sync_conflict_schema_sql },
 };
 
 const struct migration *migrations_builtin(size_t *n)

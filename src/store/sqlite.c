@@ -8,7 +8,8 @@
  * own condition variable.  The writer takes everything queued (up to
  * group_max), runs it in one BEGIN IMMEDIATE transaction, each callback
  * between SAVEPOINT and RELEASE (or ROLLBACK TO when it fails), commits
- * once and wakes each submitter with its own result.  While it commits and
+ * once and wakes each submitter with its own result, and the commit
+ * listener (store_on_commit: the sync pusher waits on it).  While it commits and
  * syncs, new requests pile up and form the next group, so the number of
  * fsyncs falls as load rises.  A group of one needs no savepoint: its
  * failure rolls back the whole transaction.
@@ -129,6 +130,8 @@ struct store {
     struct write_req *head, *tail;
     bool stopping;
     struct store_stats stats;
+    store_commit_fn commit_fn; /* under mu; see store_on_commit */
+    void *commit_arg;
 
     pthread_mutex_t pool_mu;
     pthread_cond_t pool_cond;
@@ -648,6 +651,9 @@ static void *writer_main(void *arg)
         if (n > s->stats.group_max) {
             s->stats.group_max = n;
         }
+        if (commits > 0 && s->commit_fn != NULL) {
+            s->commit_fn(s->commit_arg); /* under mu: it only signals */
+        }
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;
@@ -994,6 +1000,14 @@ enum lt_code store_read(struct store *s, store_write_fn fn, void *arg, struct lt
     }
     store_reader_put(s, c);
     return rc;
+}
+
+void store_on_commit(struct store *s, store_commit_fn fn, void *arg)
+{
+    pthread_mutex_lock(&s->mu);
+    s->commit_fn = fn;
+    s->commit_arg = arg;
+    pthread_mutex_unlock(&s->mu);
 }
 
 void store_stats(struct store *s, struct store_stats *out)

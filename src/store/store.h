@@ -162,6 +162,20 @@ struct store_stats {
 void store_stats(struct store *s, struct store_stats *out);
 
 /*
+ * Commit notification: fn(arg) is called by the writer thread after each
+ * group of writes that committed (once per group, however many
+ * transactions it took), when the data is visible to readers and as the
+ * group's submitters are woken.  It runs with the store's own
+ * lock held, so it must only signal (set a flag, post to a condition
+ * variable under a lock of its own that is never held while calling into
+ * the store) and return.  One listener per store: a new call replaces the
+ * old one, and fn NULL removes it; once store_on_commit returns, the old fn
+ * is not running and will not be called again, so its arg may be freed.
+ */
+typedef void (*store_commit_fn)(void *arg);
+void store_on_commit(struct store *s, store_commit_fn fn, void *arg);
+
+/*
  * Statements.  store_prepare returns a cached statement, reset and with its
  * bindings cleared (borrowed: owned by the connection).  Preparing the same
  * SQL again on the connection resets it, so do not nest two uses of one SQL

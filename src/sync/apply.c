@@ -86,6 +86,9 @@ static enum lt_code apply_one(struct node *n, struct store_conn *c, const struct
     res->applied++;
     rc = registry_apply_event(c, node_units(n), ev, err);
     if (rc == LT_OK) {
+        rc = sync_conflict_note(c, ev, &res->conflicts, err);
+    }
+    if (rc == LT_OK) {
         rc = audit_apply_event(c, ev, err);
     }
     if (rc == LT_OK) {

@@ -4,9 +4,10 @@
  * Design note.  A batch is applied in one write callback, so it is
  * applied whole or not at all: the cursor check, every event's checks
  * (verify.h), evlog_apply_remote and registry_apply_event for each, the
- * keys taught by enrolment events, and the child's new acknowledged
- * position all commit together.  The first event refused rolls the whole
- * callback back.
+ * conflict inbox (conflict.h: an event based on a stale version is kept in
+ * the log but set aside, with both sides in a conflict), the keys taught by
+ * enrolment events, and the child's new acknowledged position all commit
+ * together.  The first event refused rolls the whole callback back.
  *
  * The cursor: the parent keeps, per child, the position of the child's log
  * it has acknowledged.  A batch must start exactly there (after == acked).
@@ -26,16 +27,18 @@
 #include "registry/registry.h"
 #include "store/store.h"
 #include "sync/batch.h"
+#include "sync/conflict.h"
 
 /* The type of the event a parent writes when it enrols a child. */
 #define SYNC_EVENT_ENROLLED "node.enrolled"
 
 struct sync_apply_result {
-    bool cursor_mismatch; /* the batch did not start at ack; nothing applied */
-    int64_t ack;          /* the child's position acknowledged now */
-    size_t applied;       /* events new here */
-    size_t duplicates;    /* events already here, dropped */
-    int64_t head;         /* this node's log head after the batch */
+    bool cursor_mismatch;                 /* the batch did not start at ack; nothing applied */
+    int64_t ack;                          /* the child's position acknowledged now */
+    size_t applied;                       /* events new here */
+    size_t duplicates;                    /* events already here, dropped */
+    int64_t head;                         /* this node's log head after the batch */
+    struct sync_conflict_tally conflicts; /* what the batch did to the inbox */
 };
 
 /*

@@ -7,7 +7,8 @@
  * (sync_pull_collect).  An answer with nothing in it is not sent while
  * the child agreed to wait: the request moves to the server's blocking
  * pool and looks again, from where the last look ended, each time a
- * commit wakes it, until it has something or its time is up.  Nothing is
+ * commit wakes it (sync_pull_on_commit, called from the store's commit
+ * notification), until it has something or its time is up.  Nothing is
  * written for a pull, so a refused one changes nothing.
  *
  * The child side is one thread, like the pusher: read the sync identity
@@ -36,7 +37,6 @@
 #define LOG_COMP       "sync"
 #define CONFIG_MS      1000
 #define RETRY_FIRST_MS 100
-#define WATCH_MS       2
 #define NONCE_BYTES    16
 #define ANSWER_TAG     "lienthong.pull.answer.v1\n"
 
@@ -66,15 +66,13 @@ struct sync_pull {
     struct sync *s;
     pthread_mutex_t mu;
     pthread_cond_t commit_cv; /* a commit, or stop: waiting pulls look again */
-    pthread_cond_t watch_cv;  /* a pull starts waiting: the watcher wakes */
     pthread_cond_t stop_cv;   /* stopping: the puller's naps end */
     bool stopping;
 
     /* The parent side. */
-    uint64_t commits; /* the store's commit counter as the watcher last saw it */
+    uint64_t commits; /* commits notified since the start */
     int waiters;
-    bool watching;
-    pthread_t watcher;
+    bool serving; /* started and not stopping: pulls may wait */
     struct pull_seen *seen;
     size_t nseen;
     uint64_t answered, refused, busy;
@@ -170,32 +168,16 @@ bool sync_pull_answer_ok(const uint8_t pk[SYNC_PK_BYTES], const char *origin, co
     return ok;
 }
 
-/* The parent side: the watcher. */
+/* The parent side: commits wake the waiting pulls. */
 
-static void *watch_main(void *arg)
+void sync_pull_on_commit(struct sync_pull *p)
 {
-    struct sync_pull *p = arg;
-    struct store_stats st;
-    struct timespec ts;
-
     pthread_mutex_lock(&p->mu);
-    while (!p->stopping) {
-        if (p->waiters == 0) {
-            pthread_cond_wait(&p->watch_cv, &p->mu);
-            continue;
-        }
-        pthread_mutex_unlock(&p->mu);
-        store_stats(p->s->store, &st);
-        pthread_mutex_lock(&p->mu);
-        if (st.commits != p->commits) {
-            p->commits = st.commits;
-            pthread_cond_broadcast(&p->commit_cv);
-        }
-        ts = in_ms(WATCH_MS);
-        pthread_cond_timedwait(&p->watch_cv, &p->mu, &ts);
+    p->commits++;
+    if (p->waiters > 0) {
+        pthread_cond_broadcast(&p->commit_cv);
     }
     pthread_mutex_unlock(&p->mu);
-    return NULL;
 }
 
 /* The parent side: a pull. */
@@ -384,25 +366,6 @@ static enum lt_code read_request(const char *body, size_t len, struct pull_req *
     return rc;
 }
 
-struct auth {
-    const char *origin;
-    struct sync_known key;
-    bool found;
-};
-
-static enum lt_code auth_fn(struct store_conn *c, void *arg, struct lt_error *err)
-{
-    struct auth *a = arg;
-    struct sync_child ch;
-    bool child = false;
-    enum lt_code rc = sync_child_get(c, a->origin, &ch, &child, err);
-
-    if (rc == LT_OK && child) {
-        rc = sync_known_get(c, a->origin, &a->key, &a->found, err);
-    }
-    return rc;
-}
-
 static enum lt_code refuse_pull(struct sync *s, struct http_request *req, const char *origin,
                                 int status, struct lt_error *err)
 {
@@ -422,7 +385,7 @@ static void take_slot(struct sync_pull *p, struct pull_req *r)
         return;
     }
     pthread_mutex_lock(&p->mu);
-    if (p->stopping || !p->watching) {
+    if (p->stopping || !p->serving) {
         r->wait = 0;
     } else if (p->waiters >= SYNC_PULL_WAITERS) {
         r->wait = 0;
@@ -431,7 +394,6 @@ static void take_slot(struct sync_pull *p, struct pull_req *r)
     } else {
         p->waiters++;
         r->waiter = true;
-        pthread_cond_signal(&p->watch_cv);
     }
     pthread_mutex_unlock(&p->mu);
 }
@@ -439,38 +401,24 @@ static void take_slot(struct sync_pull *p, struct pull_req *r)
 static enum lt_code post_pull(struct http_request *req, void *ctx, struct lt_error *err)
 {
     struct sync *s = ctx;
-    struct auth au = { .origin = http_request_header(req, SYNC_HDR_ORIGIN) };
+    const char *origin;
     struct pull_req *r;
     size_t len = 0;
     const char *body = http_request_body(req, &len);
+    bool refused;
     enum lt_code rc;
 
-    if (au.origin == NULL || au.origin[0] == '\0' || strlen(au.origin) >= EVLOG_ORIGIN_MAX) {
-        lt_error_set(err, LT_EINVAL, "the request does not name its node in %s", SYNC_HDR_ORIGIN);
-        return refuse_pull(s, req, NULL, 403, err);
-    }
-    rc = store_read(s->store, auth_fn, &au, err);
+    rc = sync_child_request(s, req, SYNC_PULL_PATH, &origin, &refused, err);
     if (rc != LT_OK) {
-        return rc;
-    }
-    if (!au.found) {
-        lt_error_set(err, LT_EINVAL, "node \"%s\" is not enrolled here", au.origin);
-        lt_error_hint(err, "enrol it: lienthong enrol --child-unit CODE on this node");
-        return refuse_pull(s, req, au.origin, 403, err);
-    }
-    rc = sync_check_request(au.key.pk, "POST", SYNC_PULL_PATH, au.origin,
-                            http_request_header(req, SYNC_HDR_TIME),
-                            http_request_header(req, SYNC_HDR_SIG), body, len, sync_now_ms(), err);
-    if (rc != LT_OK) {
-        return refuse_pull(s, req, au.origin, 403, err);
+        return refused ? refuse_pull(s, req, origin, 403, err) : rc;
     }
     r = xcalloc(1, sizeof(*r));
     r->s = s;
-    snprintf(r->origin, sizeof(r->origin), "%s", au.origin);
+    snprintf(r->origin, sizeof(r->origin), "%s", origin);
     rc = read_request(body, len, r, err);
     if (rc != LT_OK) {
         free(r);
-        return refuse_pull(s, req, au.origin, 400, err);
+        return refuse_pull(s, req, origin, 400, err);
     }
     /* Even an answer given at once reads up to SYNC_PULL_SCAN_MAX events: not on a worker. */
     take_slot(s->pull, r);
@@ -789,7 +737,6 @@ struct sync_pull *sync_pull_new(struct sync *s)
     p->s = s;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->commit_cv, NULL);
-    pthread_cond_init(&p->watch_cv, NULL);
     pthread_cond_init(&p->stop_cv, NULL);
     return p;
 }
@@ -800,7 +747,6 @@ void sync_pull_free(struct sync_pull *p)
         return;
     }
     pthread_cond_destroy(&p->commit_cv);
-    pthread_cond_destroy(&p->watch_cv);
     pthread_cond_destroy(&p->stop_cv);
     pthread_mutex_destroy(&p->mu);
     free(p->seen);
@@ -816,16 +762,10 @@ void sync_on_reference(struct sync *s, void (*fn)(void *arg), void *arg)
 enum lt_code sync_pull_start(struct sync *s, struct lt_error *err)
 {
     struct sync_pull *p = s->pull;
-    struct store_stats st;
 
-    store_stats(s->store, &st);
-    p->commits = st.commits;
-    p->stopping = false;
-    if (pthread_create(&p->watcher, NULL, watch_main, p) != 0) {
-        return lt_error_set(err, LT_EINTERNAL, "could not start the pull watcher thread");
-    }
     pthread_mutex_lock(&p->mu);
-    p->watching = true;
+    p->stopping = false;
+    p->serving = true;
     pthread_mutex_unlock(&p->mu);
     if (pthread_create(&p->thread, NULL, pull_main, p) != 0) {
         sync_pull_stop(s);
@@ -838,22 +778,16 @@ enum lt_code sync_pull_start(struct sync *s, struct lt_error *err)
 void sync_pull_stop(struct sync *s)
 {
     struct sync_pull *p = s != NULL ? s->pull : NULL;
-    bool watching;
 
     if (p == NULL) {
         return;
     }
     pthread_mutex_lock(&p->mu);
     p->stopping = true;
-    watching = p->watching;
-    p->watching = false;
+    p->serving = false;
     pthread_cond_broadcast(&p->commit_cv);
-    pthread_cond_broadcast(&p->watch_cv);
     pthread_cond_broadcast(&p->stop_cv);
     pthread_mutex_unlock(&p->mu);
-    if (watching) {
-        pthread_join(p->watcher, NULL);
-    }
     if (p->pulling) {
         pthread_join(p->thread, NULL);
         p->pulling = false;

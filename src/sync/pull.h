@@ -25,11 +25,9 @@
  * Threads.  On a child, one thread long-polls the parent (one request in
  * flight).  On a parent, a waiting pull holds a thread of the server's
  * blocking pool; at most SYNC_PULL_WAITERS wait at once, the others are
- * answered at once and told to come back after a second.  One watcher
- * thread wakes the waiting pulls when the store's commit counter moves.
- * XXX: interim: the watcher polls the counter every 2 ms until the store
- * has a commit notification (docs/SYNC.md, "Hooks needed"), and waiting
- * pulls hold pool threads until the server can park a request without one.
+ * answered at once and told to come back after a second.  The store's
+ * commit notification wakes the waiting pulls (sync_pull_on_commit).
+ * XXX: waiting pulls hold pool threads until the server can park a request without one.
  */
 #ifndef LT_SYNC_PULL_H
 #define LT_SYNC_PULL_H
@@ -54,9 +52,13 @@ struct sync_pull;
 struct sync_pull *sync_pull_new(struct sync *s);
 void sync_pull_free(struct sync_pull *p); /* NULL ok */
 
-/* Start the child's puller and the parent's watcher; stop them (safe if not started). */
+/* Start the child's puller and let pulls wait here; stop both (safe if not started). */
 enum lt_code sync_pull_start(struct sync *s, struct lt_error *err);
 void sync_pull_stop(struct sync *s);
+
+/* A commit at this node: waiting pulls look again (from the store's commit
+ * notification, on the writer thread; it only signals). */
+void sync_pull_on_commit(struct sync_pull *p);
 
 /* Add POST /sync/v1/pull to srv. */
 void sync_pull_routes_register(struct sync *s, struct http_server *srv);

@@ -20,10 +20,9 @@
  * Push and enrol are authenticated here, by signature and one-time token;
  * status and metrics need an account, checked by the guard (the access
  * policy, src/auth/policy.c).  GET /metrics belongs to api_registry.c
- * (store counters), so the sync series are served apart until it can
- * append them (docs/SYNC.md, "Hooks needed").
- *
- * XXX: the sync series are not in GET /metrics yet.
+ * (store counters); the sync series are appended to it through
+ * api_registry_set_metrics (sync_metrics_text), and stay at
+ * /sync/v1/metrics as well.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -34,6 +33,7 @@
 #include "core/log.h"
 #include "sync/apply.h"
 #include "sync/batch.h"
+#include "sync/conflict.h"
 #include "sync/enrol.h"
 #include "sync/pull.h"
 #include "sync/sync_int.h"
@@ -87,6 +87,38 @@ static enum lt_code auth_fn(struct store_conn *c, void *arg, struct lt_error *er
     if (rc == LT_OK && child) {
         rc = sync_known_get(c, a->origin, &a->key, &a->found, err);
     }
+    return rc;
+}
+
+enum lt_code sync_child_request(struct sync *s, struct http_request *req, const char *path,
+                                const char **origin, bool *refused, struct lt_error *err)
+{
+    struct auth au = { .origin = http_request_header(req, SYNC_HDR_ORIGIN) };
+    size_t len = 0;
+    const char *body = http_request_body(req, &len);
+    enum lt_code rc;
+
+    *origin = NULL;
+    *refused = true;
+    if (au.origin == NULL || au.origin[0] == '\0' || strlen(au.origin) >= EVLOG_ORIGIN_MAX) {
+        return lt_error_set(err, LT_EINVAL, "the request does not name its node in %s",
+                            SYNC_HDR_ORIGIN);
+    }
+    *origin = au.origin;
+    rc = store_read(s->store, auth_fn, &au, err);
+    if (rc != LT_OK) {
+        *refused = false;
+        return rc;
+    }
+    if (!au.found) {
+        lt_error_set(err, LT_EINVAL, "node \"%s\" is not enrolled here", au.origin);
+        lt_error_hint(err, "enrol it: lienthong enrol --child-unit CODE on this node");
+        return LT_EINVAL;
+    }
+    rc = sync_check_request(au.key.pk, "POST", path, au.origin,
+                            http_request_header(req, SYNC_HDR_TIME),
+                            http_request_header(req, SYNC_HDR_SIG), body, len, sync_now_ms(), err);
+    *refused = rc != LT_OK;
     return rc;
 }
 
@@ -170,50 +202,52 @@ static enum lt_code reply_applied(struct sync *s, struct http_request *req, cons
     return http_reply_json(req, 200, body);
 }
 
+/* After a batch committed: the inbox's count, and a line for the operators. */
+static void note_conflicts(const char *origin, const struct sync_conflict_tally *t)
+{
+    sync_conflict_settled(t->closed);
+    if (t->opened > 0 || t->joined > 0) {
+        log_notice(LOG_COMP,
+                   "batch from %s: %zu events based on a stale version set aside, %zu new "
+                   "conflicts (GET /api/v1/conflicts)",
+                   origin, t->opened + t->joined, t->opened);
+    }
+    if (t->closed > 0) {
+        log_info(LOG_COMP, "batch from %s resolved %zu conflicts", origin, t->closed);
+    }
+}
+
 static enum lt_code post_push(struct http_request *req, void *ctx, struct lt_error *err)
 {
     struct sync *s = ctx;
-    struct auth au = { .origin = http_request_header(req, SYNC_HDR_ORIGIN) };
+    const char *origin;
     struct sync_batch b;
     struct apply_ctx a = { .s = s, .b = &b };
     size_t len = 0;
     const char *body = http_request_body(req, &len);
+    bool refused;
     enum lt_code rc;
 
     memset(&b, 0, sizeof(b));
-    if (au.origin == NULL || au.origin[0] == '\0' || strlen(au.origin) >= EVLOG_ORIGIN_MAX) {
-        lt_error_set(err, LT_EINVAL, "the request does not name its node in %s", SYNC_HDR_ORIGIN);
-        return reply_forbidden(s, req, NULL, err);
-    }
-    rc = store_read(s->store, auth_fn, &au, err);
+    rc = sync_child_request(s, req, PUSH_PATH, &origin, &refused, err);
     if (rc != LT_OK) {
-        return rc;
-    }
-    if (!au.found) {
-        lt_error_set(err, LT_EINVAL, "node \"%s\" is not enrolled here", au.origin);
-        lt_error_hint(err, "enrol it: lienthong enrol --child-unit CODE on this node");
-        return reply_forbidden(s, req, au.origin, err);
-    }
-    rc = sync_check_request(au.key.pk, "POST", PUSH_PATH, au.origin,
-                            http_request_header(req, SYNC_HDR_TIME),
-                            http_request_header(req, SYNC_HDR_SIG), body, len, sync_now_ms(), err);
-    if (rc != LT_OK) {
-        return reply_forbidden(s, req, au.origin, err);
+        return refused ? reply_forbidden(s, req, origin, err) : rc;
     }
 
     rc = sync_batch_decode(body, len, &b, err);
-    if (rc == LT_OK && strcmp(b.h.origin, au.origin) != 0) {
+    if (rc == LT_OK && strcmp(b.h.origin, origin) != 0) {
         rc = lt_error_set(err, LT_EINVAL, "the batch is from \"%s\" but the request from \"%s\"",
-                          b.h.origin, au.origin);
+                          b.h.origin, origin);
     }
     if (rc == LT_OK) {
         a.now = sync_now_ms();
         rc = store_write(s->store, apply_fn, &a, err);
     }
     if (rc == LT_OK) {
-        rc = reply_applied(s, req, au.origin, &a, err);
+        note_conflicts(origin, &a.res.conflicts);
+        rc = reply_applied(s, req, origin, &a, err);
     } else if (rc != LT_EIO && rc != LT_EUNAVAIL && rc != LT_EINTERNAL) {
-        refuse_batch(s, req, au.origin, err, true);
+        refuse_batch(s, req, origin, err, true);
     }
     sync_batch_release(&b);
     return rc;
@@ -254,6 +288,7 @@ struct status {
     int64_t up_pending_ms; /* the oldest event the parent lacks; 0: none */
     struct sync_child *kids;
     size_t nkids;
+    int64_t conflicts_open;
 };
 
 static enum lt_code first_event(const struct event *ev, void *arg, struct lt_error *err)
@@ -286,6 +321,9 @@ static enum lt_code gather(struct store_conn *c, void *arg, struct lt_error *err
     }
     if (rc == LT_OK) {
         rc = sync_children_each(c, collect_child, st, err);
+    }
+    if (rc == LT_OK) {
+        rc = sync_conflict_count_open(c, &st->conflicts_open, err);
     }
     return rc;
 }
@@ -382,13 +420,14 @@ static enum lt_code get_status(struct http_request *req, void *ctx, struct lt_er
     free(st.kids);
     sync_hex(s->key.pk, sizeof(s->key.pk), pk);
     pthread_mutex_lock(&s->mu);
-    body = json_pack("{s:{s:s, s:s, s:s, s:I, s:o}, s:o, s:o, s:f, s:{s:I, s:I, s:I}}", "node",
+    body = json_pack("{s:{s:s, s:s, s:s, s:I, s:o}, s:o, s:o, s:f, s:{s:I, s:I, s:I}, s:I}", "node",
                      "origin", s->origin, "unit", s->unit, "public_key", pk, "head",
                      (json_int_t)st.head, "time", time_or_null(st.now), "upstream",
                      upstream_json(&st), "children", kids, "silent_after_seconds",
                      (double)s->opt.silent_after_ms / 1000.0, "received", "batches",
                      (json_int_t)s->batches_received, "refused", (json_int_t)s->batches_refused,
-                     "cursor_mismatches", (json_int_t)s->cursor_mismatches);
+                     "cursor_mismatches", (json_int_t)s->cursor_mismatches, "conflicts_open",
+                     (json_int_t)st.conflicts_open);
     pthread_mutex_unlock(&s->mu);
     json_object_set_new(body, "pull", sync_pull_status(s));
     return http_reply_json(req, 200, body);
@@ -484,11 +523,10 @@ static void log_metrics(struct buf *m, const struct status *st)
     sample(m, "lienthong_log_head_position", "", (double)st->head);
 }
 
-static enum lt_code get_metrics(struct http_request *req, void *ctx, struct lt_error *err)
+enum lt_code sync_metrics_text(struct buf *m, void *arg, struct lt_error *err)
 {
-    struct sync *s = ctx;
+    struct sync *s = arg;
     struct status st;
-    struct buf m;
     uint64_t received, refused;
     enum lt_code rc = read_status(s, &st, err);
 
@@ -496,34 +534,52 @@ static enum lt_code get_metrics(struct http_request *req, void *ctx, struct lt_e
         free(st.kids);
         return rc;
     }
-    buf_init(&m, (size_t)16 << 20);
-    log_metrics(&m, &st);
-    upstream_metrics(&m, &st);
-    child_family(&m, &st, "lienthong_sync_child_backlog_events", "gauge",
+    log_metrics(m, &st);
+    upstream_metrics(m, &st);
+    child_family(m, &st, "lienthong_sync_child_backlog_events", "gauge",
                  "Events a child had not sent yet at its last contact.", v_backlog);
-    child_family(&m, &st, "lienthong_sync_child_backlog_seconds", "gauge",
+    child_family(m, &st, "lienthong_sync_child_backlog_seconds", "gauge",
                  "Age of the oldest event a child had not sent at its last contact.", v_backlog_s);
-    child_family(&m, &st, "lienthong_sync_child_last_contact_age_seconds", "gauge",
+    child_family(m, &st, "lienthong_sync_child_last_contact_age_seconds", "gauge",
                  "Seconds since a child was last heard from (since enrolment if never).",
                  v_contact);
-    child_family(&m, &st, "lienthong_sync_child_silent", "gauge",
+    child_family(m, &st, "lienthong_sync_child_silent", "gauge",
                  "1 if a child has been silent longer than the threshold.", v_silent);
-    child_family(&m, &st, "lienthong_sync_child_events_total", "counter",
+    child_family(m, &st, "lienthong_sync_child_events_total", "counter",
                  "Events received from a child that were new here.", v_events);
-    child_family(&m, &st, "lienthong_sync_child_refused_batches_total", "counter",
+    child_family(m, &st, "lienthong_sync_child_refused_batches_total", "counter",
                  "Batches from a child refused.", v_refused);
+    family(m, "lienthong_sync_silent_after_seconds", "gauge",
+           "A child not heard from for longer than this is flagged silent (serve --silent-after).");
+    sample(m, "lienthong_sync_silent_after_seconds", "", (double)s->opt.silent_after_ms / 1000.0);
     pthread_mutex_lock(&s->mu);
     received = s->batches_received;
     refused = s->batches_refused;
     pthread_mutex_unlock(&s->mu);
-    family(&m, "lienthong_sync_batches_received_total", "counter",
+    family(m, "lienthong_sync_batches_received_total", "counter",
            "Batches from children applied since start.");
-    sample(&m, "lienthong_sync_batches_received_total", "", (double)received);
-    family(&m, "lienthong_sync_batches_refused_total", "counter",
+    sample(m, "lienthong_sync_batches_received_total", "", (double)received);
+    family(m, "lienthong_sync_batches_refused_total", "counter",
            "Batches and requests from below refused since start.");
-    sample(&m, "lienthong_sync_batches_refused_total", "", (double)refused);
+    sample(m, "lienthong_sync_batches_refused_total", "", (double)refused);
+    family(m, "lienthong_conflicts_open", "gauge",
+           "Changes from below based on a stale version, waiting in the conflict inbox.");
+    sample(m, "lienthong_conflicts_open", "", (double)st.conflicts_open);
     free(st.kids);
-    rc = http_reply_text(req, 200, "text/plain; version=0.0.4; charset=utf-8", buf_str(&m), m.len);
+    return LT_OK;
+}
+
+static enum lt_code get_metrics(struct http_request *req, void *ctx, struct lt_error *err)
+{
+    struct buf m;
+    enum lt_code rc;
+
+    buf_init(&m, (size_t)16 << 20);
+    rc = sync_metrics_text(&m, ctx, err);
+    if (rc == LT_OK) {
+        rc = http_reply_text(req, 200, "text/plain; version=0.0.4; charset=utf-8", buf_str(&m),
+                             m.len);
+    }
     buf_release(&m);
     return rc;
 }

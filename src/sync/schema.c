@@ -60,3 +60,41 @@ const char sync_pull_schema_sql[] = "CREATE TABLE sync_pull ("
                                     " cursor INTEGER NOT NULL,"
                                     " pulled_ms INTEGER NOT NULL,"
                                     " events INTEGER NOT NULL);";
+
+/*
+ * The conflict inbox (conflict.h): one row per conflict, by its id
+ * "<origin>:<seq>"; pos is the log position of its first event set aside
+ * (the order of lists); the held side's record is NULL when nothing was
+ * held; the res_ columns are "" and 0 while it is open.
+ */
+const char sync_conflict_schema_sql[] =
+    "CREATE TABLE sync_conflicts ("
+    " id TEXT PRIMARY KEY,"
+    " pos INTEGER NOT NULL,"
+    " entity TEXT NOT NULL,"
+    " unit TEXT NOT NULL,"
+    " status TEXT NOT NULL,"
+    " detected_ms INTEGER NOT NULL,"
+    " held_record TEXT,"
+    " held_version INTEGER NOT NULL,"
+    " held_origin TEXT NOT NULL,"
+    " held_seq INTEGER NOT NULL,"
+    " held_actor TEXT NOT NULL,"
+    " held_hlc INTEGER NOT NULL,"
+    " in_origin TEXT NOT NULL,"
+    " in_seq INTEGER NOT NULL,"
+    " in_last_seq INTEGER NOT NULL,"
+    " in_events INTEGER NOT NULL,"
+    " in_base INTEGER NOT NULL,"
+    " in_actor TEXT NOT NULL,"
+    " in_type TEXT NOT NULL,"
+    " in_hlc INTEGER NOT NULL,"
+    " in_record TEXT NOT NULL,"
+    " resolved_ms INTEGER NOT NULL,"
+    " res_origin TEXT NOT NULL,"
+    " res_seq INTEGER NOT NULL,"
+    " res_actor TEXT NOT NULL,"
+    " res_choice TEXT NOT NULL);"
+    "CREATE UNIQUE INDEX sync_conflicts_pos ON sync_conflicts (pos);"
+    "CREATE INDEX sync_conflicts_entity ON sync_conflicts (entity, status, in_origin);"
+    "CREATE INDEX sync_conflicts_status ON sync_conflicts (status, pos);";

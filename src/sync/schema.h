@@ -16,6 +16,8 @@
  *                  acknowledged to them, what they reported at their last
  *                  contact, and counters for freshness reports
  *   sync_tokens    one-time enrolment tokens, stored as BLAKE2b hashes
+ *   sync_conflicts the conflict inbox: changes from below set aside, both
+ *                  sides, and how each was resolved (its own migration step)
  *
  * The secret key is not in the database: it lives in the file node.key of
  * the data directory, readable by its owner only (keys.h).
@@ -27,5 +29,8 @@ extern const char sync_schema_sql[];
 
 /* The child's cursors in its parents' logs (pull.h), a later migration step. */
 extern const char sync_pull_schema_sql[];
+
+/* The conflict inbox's table, a later migration step (conflict.h). */
+extern const char sync_conflict_schema_sql[];
 
 #endif

@@ -15,10 +15,16 @@
  *     position the parent answers with (and the signatures);
  *   - else wait for the next commit.
  *
- * The wait polls the store's commit counter every poll_ms (2 ms) because
- * the store has no commit notification yet; docs/SYNC.md gives the
- * store_on_commit hook that replaces it.
- * XXX: interim: the pusher polls for commits instead of being woken.
+ * The wait is woken by the store's commit notification (store_on_commit):
+ * the writer thread bumps commit_seq under wake_mu and signals wake_cv, a
+ * lock of its own that nothing holds while calling into the store, so the
+ * writer never waits on the sync thread.  No interval stands between a
+ * commit and its push.  While a push is in flight, commits only bump the
+ * counter; the next turn reads everything committed meanwhile into one
+ * batch, so under load batches grow while requests stay one at a time.
+ * Commits made by another process on the same database (lienthong import
+ * while serving) do not notify this one: the head is read again at every
+ * configuration tick (1 s) for them.
  *
  * A failed push is retried after 100 ms, doubling to retry_max_ms, with
  * jitter, so that a whole province's communes coming back do not knock in
@@ -36,8 +42,10 @@
 #include <jansson.h>
 
 #include "core/log.h"
+#include "http/api_registry.h"
 #include "sync/batch.h"
 #include "sync/client.h"
+#include "sync/conflict.h"
 #include "sync/pull.h"
 #include "sync/sync_int.h"
 #include "core/banned.h"
@@ -54,7 +62,6 @@ void sync_options_default(struct sync_options *o)
     o->heartbeat_ms = 10000;
     o->silent_after_ms = 60000;
     o->retry_max_ms = 30000;
-    o->poll_ms = 2;
     o->batch_bytes = SYNC_BATCH_BYTES;
 }
 
@@ -93,7 +100,7 @@ struct pusher {
     struct sync_client *cl;
     struct buf body, reply;
     int64_t head;          /* this log's head, as last read */
-    uint64_t commits_seen; /* store commit counter at that read */
+    uint64_t commits_seen; /* commit_seq at that read; UINT64_MAX: read again */
     int64_t last_push;     /* monotonic time of the last answered push */
     int64_t backoff_ms;
     int64_t next_try;       /* monotonic; 0: now */
@@ -525,19 +532,40 @@ static enum lt_code head_fn(struct store_conn *c, void *arg, struct lt_error *er
     return evlog_head(c, arg, err);
 }
 
+/* The store's commit listener (store_on_commit): runs on the writer thread. */
+static void on_commit(void *arg)
+{
+    struct sync *s = arg;
+
+    pthread_mutex_lock(&s->wake_mu);
+    s->commit_seq++;
+    pthread_cond_broadcast(&s->wake_cv);
+    pthread_mutex_unlock(&s->wake_mu);
+    sync_pull_on_commit(s->pull);
+}
+
+static uint64_t commit_seq(struct sync *s)
+{
+    uint64_t seq;
+
+    pthread_mutex_lock(&s->wake_mu);
+    seq = s->commit_seq;
+    pthread_mutex_unlock(&s->wake_mu);
+    return seq;
+}
+
 /* Read the head again if anything committed since the last look. */
 static void refresh_head(struct sync *s, struct pusher *p)
 {
-    struct store_stats st;
     struct lt_error err;
+    uint64_t seq = commit_seq(s); /* before the read: a later commit is seen next time */
     int64_t head;
 
-    store_stats(s->store, &st);
-    if (st.commits == p->commits_seen) {
+    if (seq == p->commits_seen) {
         return;
     }
     if (store_read(s->store, head_fn, &head, &err) == LT_OK) {
-        p->commits_seen = st.commits;
+        p->commits_seen = seq;
         p->head = head;
     }
 }
@@ -545,15 +573,13 @@ static void refresh_head(struct sync *s, struct pusher *p)
 /* Wait until something commits, deadline (monotonic) passes, or stop. */
 static void wait_commit(struct sync *s, struct pusher *p, int64_t deadline)
 {
-    struct store_stats st;
+    struct timespec ts = { .tv_sec = deadline / 1000, .tv_nsec = (deadline % 1000) * 1000000 };
 
-    while (!atomic_load(&s->stop) && mono_ms() < deadline) {
-        store_stats(s->store, &st);
-        if (st.commits != p->commits_seen) {
-            return;
-        }
-        nap(s, s->opt.poll_ms);
+    pthread_mutex_lock(&s->wake_mu);
+    while (!atomic_load(&s->stop) && s->commit_seq == p->commits_seen && mono_ms() < deadline) {
+        pthread_cond_timedwait(&s->wake_cv, &s->wake_mu, &ts);
     }
+    pthread_mutex_unlock(&s->wake_mu);
 }
 
 static int64_t min64(int64_t a, int64_t b)
@@ -605,6 +631,7 @@ static void *sync_main(void *arg)
         if (now >= next_config) {
             load_config(s, &p);
             next_config = now + CONFIG_MS;
+            p.commits_seen = UINT64_MAX; /* another process may have written */
         }
         if (now >= next_watch) {
             watch_children(s);
@@ -647,6 +674,7 @@ enum lt_code sync_new(struct node *n, const char *dir, const struct sync_options
 {
     struct sync *s = xcalloc(1, sizeof(*s));
     struct open_read r;
+    pthread_condattr_t ca;
     enum lt_code rc;
 
     *out = NULL;
@@ -663,11 +691,15 @@ enum lt_code sync_new(struct node *n, const char *dir, const struct sync_options
         s->opt.silent_after_ms =
             o->silent_after_ms > 0 ? o->silent_after_ms : s->opt.silent_after_ms;
         s->opt.retry_max_ms = o->retry_max_ms > 0 ? o->retry_max_ms : s->opt.retry_max_ms;
-        s->opt.poll_ms = o->poll_ms > 0 ? o->poll_ms : s->opt.poll_ms;
         s->opt.batch_bytes = o->batch_bytes >= 4096 ? o->batch_bytes : s->opt.batch_bytes;
     }
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
+    pthread_mutex_init(&s->wake_mu, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* wait_commit's deadlines */
+    pthread_cond_init(&s->wake_cv, &ca);
+    pthread_condattr_destroy(&ca);
     atomic_init(&s->stop, false);
     s->pull = sync_pull_new(s);
 
@@ -686,6 +718,9 @@ enum lt_code sync_new(struct node *n, const char *dir, const struct sync_options
     if (rc == LT_OK) {
         rc = sync_client_global_init(err);
     }
+    if (rc == LT_OK) {
+        rc = sync_conflict_load(s->store, err);
+    }
     if (rc != LT_OK) {
         sync_free(s);
         return rc;
@@ -697,11 +732,16 @@ enum lt_code sync_new(struct node *n, const char *dir, const struct sync_options
 void sync_register(struct sync *s, struct http_server *srv)
 {
     sync_routes_register(s, srv);
+    sync_conflict_routes_register(s->node, srv);
+    api_registry_set_metrics(sync_metrics_text, s);
+    s->metrics_hooked = true;
 }
 
 enum lt_code sync_start(struct sync *s, struct lt_error *err)
 {
+    store_on_commit(s->store, on_commit, s);
     if (pthread_create(&s->thread, NULL, sync_main, s) != 0) {
+        store_on_commit(s->store, NULL, NULL);
         return lt_error_set(err, LT_EINTERNAL, "could not start the sync thread");
     }
     s->started = true;
@@ -713,10 +753,14 @@ void sync_stop(struct sync *s)
     if (s == NULL || !s->started) {
         return;
     }
+    store_on_commit(s->store, NULL, NULL);
     pthread_mutex_lock(&s->mu);
     atomic_store(&s->stop, true);
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
+    pthread_mutex_lock(&s->wake_mu);
+    pthread_cond_broadcast(&s->wake_cv);
+    pthread_mutex_unlock(&s->wake_mu);
     sync_pull_stop(s);
     pthread_join(s->thread, NULL);
     s->started = false;
@@ -728,9 +772,14 @@ void sync_free(struct sync *s)
         return;
     }
     sync_stop(s);
+    if (s->metrics_hooked) {
+        api_registry_set_metrics(NULL, NULL);
+    }
     sync_key_wipe(&s->key);
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->wake_cv);
+    pthread_mutex_destroy(&s->wake_mu);
     sync_pull_free(s->pull);
     free(s->flags);
     free(s);

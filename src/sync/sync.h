@@ -21,7 +21,13 @@
  *   POST /sync/v1/pull     a child long-polls for what it must hold (pull.h)
  *   POST /sync/v1/enrol    a child enrols with a one-time token
  *   GET  /sync/v1/status   freshness: per child backlog, last contact, silence
- *   GET  /sync/v1/metrics  the same as Prometheus text
+ *   GET  /sync/v1/metrics  the same as Prometheus text (also appended to GET /metrics)
+ *
+ * and the conflict inbox (conflict.h) for officers:
+ *
+ *   GET  /api/v1/conflicts                 the conflicts of the caller's jurisdiction
+ *   GET  /api/v1/conflicts/{id}            one, with both sides
+ *   POST /api/v1/conflicts/{id}/resolve    decide it: {choice, version, record?}
  *
  * The parent's own log holds its children's events with their original
  * identity and signature, so its pusher relays them up with its own, and
@@ -40,7 +46,6 @@ struct sync_options {
     int heartbeat_ms;    /* an idle child pushes an empty batch this often; 0: 10 s */
     int silent_after_ms; /* a child not heard from this long is silent; 0: 60 s */
     int retry_max_ms;    /* the longest wait between retries; 0: 30 s */
-    int poll_ms;         /* XXX: interim commit polling interval; 0: 2 ms */
     size_t batch_bytes;  /* the most bytes in one push; 0: SYNC_BATCH_BYTES */
 };
 
@@ -57,7 +62,7 @@ struct sync;
 enum lt_code sync_new(struct node *n, const char *dir, const struct sync_options *o,
                       struct sync **out, struct lt_error *err);
 
-/* Add the routes above to srv (before it starts). */
+/* Add the routes above to srv (before it starts), and the sync series to GET /metrics. */
 void sync_register(struct sync *s, struct http_server *srv);
 
 /* Start the sync thread. */

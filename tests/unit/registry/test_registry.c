@@ -807,7 +807,11 @@ static enum lt_code apply_fn(struct store_conn *c, void *arg, struct lt_error *e
     return registry_apply_event(c, r->u, &r->ev, err);
 }
 
-/* Events from elsewhere: newer versions land, older ones and foreign entities change nothing. */
+/*
+ * Events from elsewhere: newer versions land, older ones and foreign
+ * entities change nothing, and one set aside (based on a stale version)
+ * keeps the record and only moves its version.
+ */
 static void test_apply_event(void **state)
 {
     struct fixture *f = *state;
@@ -822,6 +826,7 @@ static void test_apply_event(void **state)
     r.ev.effective = day("2025-08-01");
     j = person_json("001085012345", "Từ Nơi Khác", "1985-03-02", "male");
     r.ev.body = j;
+    r.ev.base_version = 2;
     r.ev.version = 3;
     assert_int_equal(store_write(node_store(f->n), apply_fn, &r, &err), LT_OK);
     assert_int_equal(registry_get(f->n, REG_PERSON, "001085012345", &rec, &v, &err), LT_OK);
@@ -833,17 +838,33 @@ static void test_apply_event(void **state)
     /* an older version does not overwrite */
     j = person_json("001085012345", "Cũ Hơn", "1985-03-02", "male");
     r.ev.body = j;
+    r.ev.base_version = 1;
     r.ev.version = 2;
     assert_int_equal(store_write(node_store(f->n), apply_fn, &r, &err), LT_OK);
     assert_int_equal(registry_get(f->n, REG_PERSON, "001085012345", &rec, &v, &err), LT_OK);
     assert_int_equal(v, 3);
     json_decref(rec);
 
+    /* set aside: version 4 on a base of 2 is not in force */
+    r.ev.base_version = 2;
+    r.ev.version = 4;
+    assert_int_equal(store_write(node_store(f->n), apply_fn, &r, &err), LT_OK);
+    assert_int_equal(registry_get(f->n, REG_PERSON, "001085012345", &rec, &v, &err), LT_OK);
+    assert_int_equal(v, 4);
+    assert_string_equal(json_string_value(json_object_get(rec, "full_name")), "Từ Nơi Khác");
+    json_decref(rec);
+    /* but its record is still checked */
+    r.ev.body = "{\"id\":\"001085012345\"}";
+    r.ev.version = 5;
+    assert_int_equal(store_write(node_store(f->n), apply_fn, &r, &err), LT_EINVAL);
+    r.ev.body = j;
+    r.ev.base_version = 8;
+    r.ev.version = 9;
+
     /* not a registry entity: ignored; a body for another key: refused */
     snprintf(r.ev.entity, sizeof(r.ev.entity), "dossier/HS-1");
     assert_int_equal(store_write(node_store(f->n), apply_fn, &r, &err), LT_OK);
     snprintf(r.ev.entity, sizeof(r.ev.entity), "person/001085099999");
-    r.ev.version = 9;
     assert_int_equal(store_write(node_store(f->n), apply_fn, &r, &err), LT_EINVAL);
     free(j);
     r.ev.body = "{\"id\":";

@@ -1,7 +1,8 @@
 /*
  * Tests for src/store/sqlite.c: opening and refusing databases, pragmas,
  * the statement cache and error mapping, group commit (a failing callback
- * leaves no trace while its group-mates commit), concurrent submitters,
+ * leaves no trace while its group-mates commit), the commit notification,
+ * concurrent submitters,
  * the reader pool and snapshots, lock waits, and durability across a crash.
  */
 #include <setjmp.h>
@@ -562,6 +563,41 @@ static void test_success_hooks(void **state)
     assert_non_null(strstr(err.message, "outside a write"));
 }
 
+/* The commit listener: counts the commits it is told of. */
+static void count_commit(void *arg)
+{
+    (*(int *)arg)++;
+}
+
+static void test_commit_notification(void **state)
+{
+    struct fixture *f = *state;
+    struct put ok = { 80, "eighty", LT_OK, false };
+    struct put bad = { 81, "eighty-one", LT_ECONFLICT, false };
+    struct put later = { 82, "eighty-two", LT_OK, false };
+    struct lt_error err;
+    int told = 0, other = 0;
+
+    store_on_commit(f->s, count_commit, &told);
+    assert_int_equal(store_write(f->s, put_row, &ok, &err), LT_OK);
+    assert_int_equal(told, 1); /* before store_write returned */
+    assert_true(has_row(f->s, 80));
+
+    /* A write rolled back commits nothing: no call. */
+    assert_int_equal(store_write(f->s, put_row, &bad, &err), LT_ECONFLICT);
+    assert_int_equal(told, 1);
+
+    /* A new listener replaces the old one; NULL removes it. */
+    store_on_commit(f->s, count_commit, &other);
+    assert_int_equal(store_write(f->s, put_row, &later, &err), LT_OK);
+    assert_int_equal(told, 1);
+    assert_int_equal(other, 1);
+    store_on_commit(f->s, NULL, NULL);
+    later.k = 83;
+    assert_int_equal(store_write(f->s, put_row, &later, &err), LT_OK);
+    assert_int_equal(other, 1);
+}
+
 static struct store *nested_store;
 
 static enum lt_code write_inside(struct store_conn *c, void *arg, struct lt_error *err)
@@ -1019,6 +1055,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_callback_cannot_end_transaction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_from_callback_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_success_hooks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_commit_notification, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_failure_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_submitters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_max_splits_groups, setup, teardown),
