@@ -25,7 +25,8 @@
  *
  * Both: latency of an event at an observer = first seen - t0, on one
  * monotonic clock in this process.  Events of the warm-up are left out.
- * Prints lines "name value unit" for the script.
+ * Prints lines "name value unit" for the script; LAT_DUMP=FILE also writes
+ * every event's figures to FILE.
  *
  * crypto: one thread, the project's own functions: event_hash (BLAKE2b
  * over a person event's canonical bytes), sync_sign_event and
@@ -485,6 +486,28 @@ static void report(const char *name, const int64_t *a, const int64_t *b_plain,
     free(v);
 }
 
+/* Every event, for a look at the tail over time: "i send_s commit_ms hop1_ms ...". */
+static void dump(const char *path, int nobs)
+{
+    FILE *f = fopen(path, "w");
+
+    if (f == NULL) {
+        fprintf(stderr, "sync_bench: cannot write %s: %s\n", path, strerror(errno));
+        return;
+    }
+    for (size_t i = 0; i < total; i++) {
+        fprintf(f, "%zu %.6f %.3f", i, (double)(t_send[i] - start_ns) / 1e9,
+                t_ack[i] ? (double)(t_ack[i] - t_send[i]) / 1e6 : -1.0);
+        for (int n = 0; n < nobs; n++) {
+            int64_t seen_at = atomic_load(&t_seen[n][i]);
+
+            fprintf(f, " %.3f", seen_at && t_ack[i] ? (double)(seen_at - t_ack[i]) / 1e6 : -1.0);
+        }
+        fputc('\n', f);
+    }
+    fclose(f);
+}
+
 static double cpu_s(void)
 {
     struct rusage ru;
@@ -675,6 +698,9 @@ int main(int argc, char **argv)
         report(name, t_ack, NULL, t_seen[n]);
     }
     printf("driver_cpu %.2f s\n", cpu_s() - cpu0);
+    if ((env = getenv("LAT_DUMP")) != NULL) {
+        dump(env, nobs);
+    }
     curl_global_cleanup();
     return 0;
 }
