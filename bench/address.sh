@@ -25,6 +25,8 @@ if [ ! -x "$LT" ]; then
     exit 2
 fi
 mkdir -p "$OUT"
+. "$ROOT/bench/lib.sh"
+need_tools hyperfine bc python3
 if [ ! -s "$CORPUS" ]; then
     echo "generating $N addresses into $CORPUS ..." >&2
     python3 "$ROOT/bench/gen_addresses.py" "$N" >"$CORPUS.tmp"

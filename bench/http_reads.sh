@@ -20,7 +20,11 @@
 #
 # Targets: lienthong >= 30,000 requests/s and >= half of nginx's rate.
 #
-#   bench/http_reads.sh [LIENTHONG]     N=..., RUNS=..., SECS=..., PIN=...
+# SERVE_ARGS adds options to "lienthong serve": SERVE_ARGS="--no-auth
+# --no-audit" measures the read without the account check and the audit
+# trail (bench/auth_overhead.sh compares the two).
+#
+#   bench/http_reads.sh [LIENTHONG]     N=..., RUNS=..., SECS=..., PIN=..., SERVE_ARGS=...
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -67,7 +71,8 @@ ticks() {
 # run_wrk URL: one measured run; prints "requests/s requests".
 run_wrk() {
     local out
-    out=$("${WRK[@]}" -t2 -c64 -d"${SECS}s" "${AUTH_H[@]}" -s "$ROOT/bench/reads.lua" "$1" -- "$IDS")
+    out=$("${WRK[@]}" -t2 -c64 -d"${SECS}s" -s "$ROOT/bench/reads.lua" "$1" -- "$IDS" \
+        /api/v1/people/ "${AUTH_ARGS[@]}")
     if echo "$out" | grep -qE 'Non-2xx|Socket errors'; then
         echo "wrk saw errors against $1:" >&2
         echo "$out" >&2
@@ -75,23 +80,33 @@ run_wrk() {
     echo "$out" | awk '/^Requests\/sec/{r=$2} /requests in/{n=$1} END{print r, n}'
 }
 
+# A copy of the node is served, so that the audit trail of one run's reads
+# does not carry into the next (or into bench/auth_overhead.sh).
+SERVED=$BENCH_OUT/reads-$N
+rm -rf "$SERVED"
+cp -r "$NODE" "$SERVED"
 PORT=$(free_port)
-serve "$NODE" "$PORT" --threads "$LT_THREADS"
+# shellcheck disable=SC2086 # SERVE_ARGS is a list of options
+serve "$SERVED" "$PORT" --threads "$LT_THREADS" ${SERVE_ARGS:-}
 LT_PID=$SERVE_PID
+# The officer's headers as arguments of reads.lua (wrk's own -H is not used
+# by a script that formats its requests).
+AUTH_ARGS=("Authorization: Bearer $OFFICER_TOKEN" "X-Purpose: benchmark")
 
 # The same bodies as static files, written from the node itself.
 STATIC=$BENCH_OUT/static-$N
 if [ ! -f "$STATIC/done" ]; then
     rm -rf "$STATIC"
     mkdir -p "$STATIC/api/v1/people"
-    python3 - "$PORT" "$IDS" "$STATIC/api/v1/people" <<'PY'
+    python3 - "$PORT" "$IDS" "$STATIC/api/v1/people" "$OFFICER_TOKEN" <<'PY'
 import http.client, sys
 conn = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
+headers = {"Authorization": "Bearer " + sys.argv[4], "X-Purpose": "benchmark"}
 for line in open(sys.argv[2]):
     pid = line.strip()
     if not pid:
         continue
-    conn.request("GET", "/api/v1/people/" + pid)
+    conn.request("GET", "/api/v1/people/" + pid, headers=headers)
     r = conn.getresponse()
     body = r.read()
     if r.status != 200:
@@ -136,8 +151,10 @@ NGINX_ALL="$NGINX_PID $(pgrep -P "$NGINX_PID" | tr '\n' ' ')"
 
 # Both servers stay up and the runs alternate, so that whatever else the
 # machine does falls on both alike; each gets a 5 s warm-up first.
-"${WRK[@]}" -t2 -c64 -d5s "${AUTH_H[@]}" -s "$ROOT/bench/reads.lua" "http://127.0.0.1:$PORT" -- "$IDS" >/dev/null
-"${WRK[@]}" -t2 -c64 -d5s "${AUTH_H[@]}" -s "$ROOT/bench/reads.lua" "http://127.0.0.1:$NPORT" -- "$IDS" >/dev/null
+"${WRK[@]}" -t2 -c64 -d5s -s "$ROOT/bench/reads.lua" "http://127.0.0.1:$PORT" -- "$IDS" \
+    /api/v1/people/ "${AUTH_ARGS[@]}" >/dev/null
+"${WRK[@]}" -t2 -c64 -d5s -s "$ROOT/bench/reads.lua" "http://127.0.0.1:$NPORT" -- "$IDS" \
+    /api/v1/people/ "${AUTH_ARGS[@]}" >/dev/null
 lt_runs="" ng_runs="" lt_n=0 ng_n=0 lt_cpu=0 ng_cpu=0
 for _ in $(seq 1 "$RUNS"); do
     t0=$(ticks "$LT_PID")

@@ -7,7 +7,16 @@
 local threads = 0
 local lines = {}
 local next_line = 1
+-- wrk.format uses wrk.headers (wrk -H: the account's token) only when
+-- given no table, so they are copied into this one before the first request.
 local headers = { ["Content-Type"] = "application/json" }
+local function with_wrk_headers()
+  for name, value in pairs(wrk.headers) do
+    if headers[name] == nil then
+      headers[name] = value
+    end
+  end
+end
 
 function setup(thread)
   thread:set("tid", threads)
@@ -15,6 +24,7 @@ function setup(thread)
 end
 
 function init(args)
+  with_wrk_headers()
   local nthreads = tonumber(args[2])
   local n = 0
   for line in io.lines(args[1]) do

@@ -6,7 +6,16 @@
 local threads = 0
 local counter = 0
 local yy, sexd = 0, 0
+-- wrk.format uses wrk.headers (wrk -H: the account's token) only when
+-- given no table, so they are copied into this one before the first request.
 local headers = { ["Content-Type"] = "application/json" }
+local function with_wrk_headers()
+  for name, value in pairs(wrk.headers) do
+    if headers[name] == nil then
+      headers[name] = value
+    end
+  end
+end
 
 function setup(thread)
   thread:set("tid", threads)
@@ -14,6 +23,7 @@ function setup(thread)
 end
 
 function init(args)
+  with_wrk_headers()
   local combo = tonumber(args[1] or "0") * 64 + tid
   sexd = combo % 2
   yy = 10 + math.floor(combo / 2) % 90

@@ -6,7 +6,12 @@ local reqs = {}
 
 function init(args)
   local prefix = args[2] or "/api/v1/people/"
+  -- wrk.format uses wrk.headers (wrk -H) only when given no table: start
+  -- from them, then add the headers given as arguments.
   local headers = {}
+  for name, value in pairs(wrk.headers) do
+    headers[name] = value
+  end
   for i = 3, #args do
     local name, value = args[i]:match("^([^:]+):%s*(.*)$")
     if name then

@@ -25,7 +25,8 @@
 #include "core/banned.h"
 
 #define FLUSH_MS_DEFAULT   150
-#define PROJECT_MS_DEFAULT 1000
+#define PROJECT_MS_DEFAULT 5000
+#define PROJECT_PENDING    131072 /* or sooner, when this many accesses wait (~30 MB) */
 #define ENTITY_PREFIX      "audit/"
 
 /*
@@ -69,16 +70,15 @@ static const char sql_insert[] =
     "purpose, sealed_until, action, subject_kind, subject_key, person) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
-/* A queued access: its own copy of everything. */
+/*
+ * A queued access: its own copy of everything, packed in one allocation
+ * (subjects first, then the six texts), so that the accesses waiting for
+ * the projection cost their bytes and not their caps.
+ */
 struct entry {
     int64_t time_ms;
     int32_t sealed_until;
-    char actor[AUDIT_ACTOR_MAX];
-    char role[16];
-    char unit[AUDIT_UNIT_MAX];
-    char client[AUDIT_CLIENT_MAX];
-    char purpose[AUDIT_PURPOSE_MAX + 1];
-    char action[16];
+    const char *actor, *role, *unit, *client, *purpose, *action; /* in subjects' block */
     size_t nsubjects;
     char *subjects;   /* nsubjects * 3 NUL-terminated strings: kind, key, person */
     int64_t seq, pos; /* its event, once written */
@@ -125,16 +125,15 @@ static void queue_release(struct queue *q)
     memset(q, 0, sizeof(*q));
 }
 
-static enum lt_code copy_field(char *dst, size_t cap, const char *src, const char *name,
-                               struct lt_error *err)
+/* The length of a text field, checked: valid UTF-8 under cap bytes. */
+static enum lt_code check_field(const char *src, size_t cap, const char *name, size_t *len,
+                                struct lt_error *err)
 {
-    size_t len = src != NULL ? strlen(src) : 0;
-
-    if (len >= cap || !utf8_valid_text(src != NULL ? src : "", len, NULL)) {
+    *len = src != NULL ? strlen(src) : 0;
+    if (*len >= cap || !utf8_valid_text(src != NULL ? src : "", *len, NULL)) {
         lt_error_set(err, LT_EINVAL, "audit %s is not text of at most %zu bytes", name, cap - 1);
         return LT_EINVAL;
     }
-    memcpy(dst, src != NULL ? src : "", len + 1);
     return LT_OK;
 }
 
@@ -163,6 +162,14 @@ static size_t subjects_size(const struct audit_access *acc)
 static enum lt_code entry_fill(struct entry *e, const struct audit_access *acc,
                                struct lt_error *err)
 {
+    const char *src[6] = {
+        acc->actor, acc->role, acc->unit, acc->client, acc->purpose, acc->action
+    };
+    static const char *const names[6] = { "actor", "role", "unit", "client", "purpose", "action" };
+    static const size_t caps[6] = { AUDIT_ACTOR_MAX,       16, AUDIT_UNIT_MAX, AUDIT_CLIENT_MAX,
+                                    AUDIT_PURPOSE_MAX + 1, 16 };
+    const char **dst[6];
+    size_t len[6];
     size_t total = subjects_size(acc);
     char *p;
     enum lt_code rc;
@@ -171,13 +178,11 @@ static enum lt_code entry_fill(struct entry *e, const struct audit_access *acc,
     if (acc->nsubjects == 0 || total == 0) {
         return lt_error_set(err, LT_EINVAL, "an access must name records by text keys");
     }
-    if ((rc = copy_field(e->actor, sizeof(e->actor), acc->actor, "actor", err)) != LT_OK ||
-        (rc = copy_field(e->role, sizeof(e->role), acc->role, "role", err)) != LT_OK ||
-        (rc = copy_field(e->unit, sizeof(e->unit), acc->unit, "unit", err)) != LT_OK ||
-        (rc = copy_field(e->client, sizeof(e->client), acc->client, "client", err)) != LT_OK ||
-        (rc = copy_field(e->purpose, sizeof(e->purpose), acc->purpose, "purpose", err)) != LT_OK ||
-        (rc = copy_field(e->action, sizeof(e->action), acc->action, "action", err)) != LT_OK) {
-        return rc;
+    for (int i = 0; i < 6; i++) {
+        if ((rc = check_field(src[i], caps[i], names[i], &len[i], err)) != LT_OK) {
+            return rc;
+        }
+        total += len[i] + 1;
     }
     e->time_ms = now_ms();
     e->sealed_until = acc->sealed_until;
@@ -188,11 +193,19 @@ static enum lt_code entry_fill(struct entry *e, const struct audit_access *acc,
         const char *parts[3] = { s->kind, s->key, s->person != NULL ? s->person : "" };
 
         for (int j = 0; j < 3; j++) {
-            size_t len = strlen(parts[j]) + 1;
+            size_t n = strlen(parts[j]) + 1;
 
-            memcpy(p, parts[j], len);
-            p += len;
+            memcpy(p, parts[j], n);
+            p += n;
         }
+    }
+    dst[0] = &e->actor, dst[1] = &e->role, dst[2] = &e->unit;
+    dst[3] = &e->client, dst[4] = &e->purpose, dst[5] = &e->action;
+    for (int i = 0; i < 6; i++) {
+        memcpy(p, src[i] != NULL ? src[i] : "", len[i]);
+        p[len[i]] = '\0';
+        *dst[i] = p;
+        p += len[i] + 1;
     }
     return LT_OK;
 }
@@ -592,8 +605,8 @@ static enum lt_code flush(struct audit *a, bool project, struct lt_error *err)
         queue_move(&a->pending, &taken);
     }
     if (a->pending.n > 0 && (project || now_ms() - a->last_project >= a->project_ms ||
-                             a->pending.n >= AUDIT_QUEUE_MAX)) {
-        /* XXX: the access log lags the trail by up to project_ms (a second). */
+                             a->pending.n >= PROJECT_PENDING)) {
+        /* XXX: the access log lags the trail by up to project_ms (five seconds). */
         rc = write_entries(a->store, a->log, a->pending.items, a->pending.n, false, true, err);
         if (rc == LT_OK) {
             queue_release(&a->pending);

@@ -19,7 +19,7 @@
  * The projection, table audit_log (one row per access and record, indexed
  * by the person a record is about for the citizen's access log, by record
  * and by actor for the auditor), is brought up to this node's own events
- * every project_ms (1 s by default) rather than at each flush: its person
+ * every project_ms (5 s by default) rather than at each flush: its person
  * index takes inserts all over, and a commit writes each page it dirtied
  * once, so fewer, larger projections cost a good deal less.  audit_state
  * remembers the log position projected; at start (audit_new) the events
@@ -87,7 +87,7 @@ struct audit;
 
 struct audit_options {
     int flush_ms;   /* events written every flush_ms; 0: 150 */
-    int project_ms; /* audit_log brought up to them every project_ms; 0: 1000 */
+    int project_ms; /* audit_log brought up to them every project_ms; 0: 5000 */
 };
 
 /*

@@ -8,7 +8,9 @@
  */
 #include "auth/auth.h"
 
+#include <pthread.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,11 +24,40 @@
 
 #define NAME_MIN 3
 
+/*
+ * The session cache.  Every request with a token would otherwise open a
+ * read transaction and join sessions to accounts; a busy node asks for the
+ * same few thousand tokens over and over.  A slot holds what the look-up
+ * answered, for CACHE_TTL_MS at most.  A logout, a disabled account or a
+ * new password in this process moves the generation on, which empties the
+ * cache at once; the same changes made by another process on the same data
+ * directory ("lienthong user disable") take effect within CACHE_TTL_MS.
+ */
+#define CACHE_SLOTS  4096 /* a power of two */
+#define CACHE_LOCKS  64
+#define CACHE_TTL_MS 1000 /* XXX: another process's revocation waits this long */
+
+struct cache_slot {
+    unsigned char token_hash[AUTH_HASH_BYTES];
+    unsigned char csrf_hash[AUTH_HASH_BYTES];
+    struct auth_principal p;
+    int64_t expires_ms; /* the session's own end */
+    int64_t until_ms;   /* the end of this entry: looked up + CACHE_TTL_MS */
+    uint64_t gen;       /* 0: empty */
+};
+
+struct session_cache {
+    pthread_mutex_t locks[CACHE_LOCKS];
+    struct cache_slot slots[CACHE_SLOTS];
+    atomic_uint_fast64_t gen; /* starts at 1 */
+};
+
 struct auth {
     struct store *store;
     const struct units *units;
     struct auth_options opt;
     struct ratelimit *failures;
+    struct session_cache *cache;
 };
 
 static const char *const role_names[AUTH_ROLE_COUNT] = {
@@ -55,6 +86,61 @@ static void hash_secret(const char *secret, unsigned char out[AUTH_HASH_BYTES])
 {
     crypto_generichash(out, AUTH_HASH_BYTES, (const unsigned char *)secret, strlen(secret), NULL,
                        0);
+}
+
+static size_t cache_index(const unsigned char token_hash[AUTH_HASH_BYTES])
+{
+    uint64_t v;
+
+    memcpy(&v, token_hash, sizeof(v));
+    return (size_t)(v & (CACHE_SLOTS - 1));
+}
+
+/* Copy a live entry for token_hash into p and csrf_hash; false if none. */
+static bool cache_get(struct session_cache *sc, const unsigned char token_hash[AUTH_HASH_BYTES],
+                      int64_t now, struct auth_principal *p,
+                      unsigned char csrf_hash[AUTH_HASH_BYTES])
+{
+    size_t i = cache_index(token_hash);
+    pthread_mutex_t *mu = &sc->locks[i % CACHE_LOCKS];
+    const struct cache_slot *e = &sc->slots[i];
+    uint64_t gen = atomic_load(&sc->gen);
+    bool hit;
+
+    pthread_mutex_lock(mu);
+    hit = e->gen == gen && now < e->until_ms && now < e->expires_ms &&
+          sodium_memcmp(e->token_hash, token_hash, AUTH_HASH_BYTES) == 0;
+    if (hit) {
+        *p = e->p;
+        memcpy(csrf_hash, e->csrf_hash, AUTH_HASH_BYTES);
+    }
+    pthread_mutex_unlock(mu);
+    return hit;
+}
+
+/* Keep what a look-up that began at generation gen answered. */
+static void cache_put(struct session_cache *sc, const unsigned char token_hash[AUTH_HASH_BYTES],
+                      uint64_t gen, int64_t now, int64_t expires_ms, const struct auth_principal *p,
+                      const unsigned char csrf_hash[AUTH_HASH_BYTES])
+{
+    size_t i = cache_index(token_hash);
+    pthread_mutex_t *mu = &sc->locks[i % CACHE_LOCKS];
+    struct cache_slot *e = &sc->slots[i];
+
+    pthread_mutex_lock(mu);
+    memcpy(e->token_hash, token_hash, AUTH_HASH_BYTES);
+    memcpy(e->csrf_hash, csrf_hash, AUTH_HASH_BYTES);
+    e->p = *p;
+    e->expires_ms = expires_ms;
+    e->until_ms = now + CACHE_TTL_MS;
+    e->gen = gen; /* a change since the look-up began left it stale: never a hit */
+    pthread_mutex_unlock(mu);
+}
+
+/* After a change to sessions or accounts: forget every entry. */
+static void cache_forget(struct session_cache *sc)
+{
+    atomic_fetch_add(&sc->gen, 1);
 }
 
 /* A fresh random secret as base64url without padding, and its hash. */
@@ -465,6 +551,11 @@ struct auth *auth_new(struct store *st, const struct units *u, const struct auth
         a->opt.fail_window_ms = AUTH_FAIL_WINDOW_MS;
     }
     a->failures = ratelimit_new(a->opt.fail_max, a->opt.fail_window_ms);
+    a->cache = xcalloc(1, sizeof(*a->cache));
+    for (size_t i = 0; i < CACHE_LOCKS; i++) {
+        pthread_mutex_init(&a->cache->locks[i], NULL);
+    }
+    atomic_init(&a->cache->gen, 1);
     return a;
 }
 
@@ -474,6 +565,11 @@ void auth_free(struct auth *a)
         return;
     }
     ratelimit_free(a->failures);
+    for (size_t i = 0; i < CACHE_LOCKS; i++) {
+        pthread_mutex_destroy(&a->cache->locks[i]);
+    }
+    sodium_memzero(a->cache->slots, sizeof(a->cache->slots));
+    free(a->cache);
     free(a);
 }
 
@@ -535,8 +631,10 @@ enum lt_code auth_account_disable(struct auth *a, const struct auth_principal *b
                                   struct lt_error *err)
 {
     struct change_job job = { a, by, name, NULL };
+    enum lt_code rc = store_write(a->store, change_fn, &job, err);
 
-    return store_write(a->store, change_fn, &job, err);
+    cache_forget(a->cache);
+    return rc;
 }
 
 enum lt_code auth_account_passwd(struct auth *a, const char *name, const char *password,
@@ -551,6 +649,7 @@ enum lt_code auth_account_passwd(struct auth *a, const char *name, const char *p
     }
     if (rc == LT_OK) {
         rc = store_write(a->store, change_fn, &job, err);
+        cache_forget(a->cache);
     }
     return rc;
 }
@@ -641,21 +740,28 @@ enum lt_code auth_authenticate(struct auth *a, const char *token, struct auth_pr
     struct store_conn *c;
     struct store_stmt *st;
     enum store_step step = STORE_DONE;
+    int64_t now = now_ms();
+    uint64_t gen;
     enum lt_code rc;
 
     if (strlen(token) != AUTH_TOKEN_CHARS) {
         return lt_error_set(err, LT_EUNAUTH, "the session token is malformed");
     }
     hash_secret(token, token_hash);
+    if (cache_get(a->cache, token_hash, now, out, csrf_hash)) {
+        return LT_OK;
+    }
+    gen = atomic_load(&a->cache->gen);
     c = store_reader_get(a->store);
     rc = store_prepare(c,
-                       "SELECT a.name, a.role, a.unit, a.person_id, s.csrf_hash FROM sessions s "
-                       "JOIN accounts a ON a.name = s.account WHERE s.token_hash = ? AND "
-                       "s.revoked_ms IS NULL AND s.expires_ms > ? AND a.disabled_ms IS NULL;",
+                       "SELECT a.name, a.role, a.unit, a.person_id, s.csrf_hash, s.expires_ms "
+                       "FROM sessions s JOIN accounts a ON a.name = s.account WHERE "
+                       "s.token_hash = ? AND s.revoked_ms IS NULL AND s.expires_ms > ? AND "
+                       "a.disabled_ms IS NULL;",
                        &st, err);
     if (rc == LT_OK) {
         store_bind_blob(st, 1, token_hash, sizeof(token_hash));
-        store_bind_int(st, 2, now_ms());
+        store_bind_int(st, 2, now);
         step = store_step(st, err);
     }
     if (step == STORE_ROW) {
@@ -669,6 +775,7 @@ enum lt_code auth_authenticate(struct auth *a, const char *token, struct auth_pr
         } else {
             memset(csrf_hash, 0, AUTH_HASH_BYTES);
         }
+        cache_put(a->cache, token_hash, gen, now, store_col_int(st, 5), out, csrf_hash);
         /* Let the statement go before the connection does. */
         step = store_step(st, err);
     } else if (rc == LT_OK && step != STORE_ERROR) {
@@ -697,6 +804,10 @@ enum lt_code auth_logout(struct auth *a, const char *token, struct lt_error *err
 {
     unsigned char token_hash[AUTH_HASH_BYTES];
 
+    enum lt_code rc;
+
     hash_secret(token, token_hash);
-    return store_write(a->store, logout_fn, token_hash, err);
+    rc = store_write(a->store, logout_fn, token_hash, err);
+    cache_forget(a->cache);
+    return rc;
 }

@@ -81,9 +81,11 @@ static const struct auth_rule rules[] = {
     ROLES_UNIT_HANDLER("GET", "/api/v1/people/search", CLERK | OFFICER),
     ROLES("GET", "/metrics", AUDITOR | ADMIN | NODE),
 
-    /* Sync (src/sync/routes.c): pushes are signed by the child's key,
-     * enrolment carries a one-time token; the reports name no person. */
+    /* Sync (src/sync/routes.c, pull.c): pushes and pulls are signed by the
+     * child's key, enrolment carries a one-time token; the reports name no
+     * person. */
     SIGNED("POST", "/sync/v1/push"),
+    SIGNED("POST", "/sync/v1/pull"),
     SIGNED("POST", "/sync/v1/enrol"),
     ROLES("GET", "/sync/v1/status", OFFICER | AUDITOR | ADMIN | NODE),
     ROLES("GET", "/sync/v1/metrics", OFFICER | AUDITOR | ADMIN | NODE),
@@ -110,6 +112,11 @@ static const struct auth_rule rules[] = {
     ROLES_HANDLER("GET", "/api/v1/dossiers/{code}", CITIZEN | CLERK | OFFICER),
     ROLES_HANDLER("POST", "/api/v1/dossiers/{code}/actions", CLERK | OFFICER),
     ROLES_UNIT("GET", "/api/v1/indicators", OFFICER | AUDITOR | ADMIN),
+
+    /* Reference data in use (no person in it), and its publication by an
+     * administrator of the centre (the handler checks the unit is VN). */
+    PUBLIC("GET", "/api/v1/reference"),
+    ROLES_HANDLER("PUT", "/api/v1/reference/{kind}", ADMIN),
 
     /* The audit trail and the citizen's access log. */
     ROLES_UNIT_HANDLER("GET", "/api/v1/audit", AUDITOR),

@@ -47,8 +47,10 @@
 #include "http/api_audit.h"
 #include "http/api_registry.h"
 #include "http/server.h"
+#include "oss/reference.h"
 #include "registry/registry.h"
 #include "store/store.h"
+#include "sync/pull.h"
 #include "sync/sync.h"
 #include "units/units.h"
 #include "core/banned.h"
@@ -308,6 +310,16 @@ static enum lt_code start_sync(struct node *node, const char *dir, const struct 
     return rc;
 }
 
+/* Pulled reference data committed: use it (on the puller's thread). */
+static void reload_reference(void *arg)
+{
+    struct lt_error err;
+
+    if (oss_reference_load(arg, &err) != LT_OK) {
+        log_error("serve", "could not load the reference data pulled: %s", err.message);
+    }
+}
+
 /* Read a PEM file whole (at most 1 MiB) into *out (malloc'd). */
 static enum lt_code read_pem(const char *path, char **out, struct lt_error *err)
 {
@@ -427,6 +439,11 @@ int cmd_serve(int argc, char **argv)
         api_registry_set_audit(audit);
         api_registry_register(server, node);
         oss = oss_new(node, oss_catalogue_builtin(), oss_calendar_builtin());
+        if (oss_reference_load(oss, &err) != LT_OK) {
+            lt_error_print(&err, stderr);
+            status = EXIT_FAILED;
+            goto out;
+        }
         api_oss_register(server, oss);
         api_audit_register(server, node);
         if (start_sync(node, data_dir, &sync_opt, &sync, &err) != LT_OK) {
@@ -436,6 +453,7 @@ int cmd_serve(int argc, char **argv)
         }
         if (sync != NULL) {
             sync_register(sync, server);
+            sync_on_reference(sync, reload_reference, oss);
         }
         if (start_auth(server, node, opts.no_auth, &auth, &err) != LT_OK) {
             lt_error_print(&err, stderr);

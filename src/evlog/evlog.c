@@ -68,6 +68,9 @@ static const char sql_history[] = "SELECT " EVENT_COLS " FROM events WHERE entit
 static const char sql_as_of[] = "SELECT " EVENT_COLS " FROM events WHERE entity = ? AND "
                                 "effective <= ? ORDER BY effective DESC, pos DESC LIMIT 1";
 static const char sql_heads_all[] = "SELECT origin, seq, hash FROM origin_heads";
+static const char sql_pulled_insert[] = "INSERT INTO pulled_events (pos, parent) VALUES (?, ?)";
+static const char sql_pulled_after[] =
+    "SELECT pos FROM pulled_events WHERE pos > ? ORDER BY pos LIMIT ?";
 
 /*
  * The head of the log as this write callback sees it.  This node's origin
@@ -872,7 +875,6 @@ static enum lt_code check_link(struct evlog *log, struct store_conn *c, const st
     } else if ((rc = origin_head(c, ev->origin, last_seq, hash, err)) != LT_OK) {
         return rc;
     }
-    /* XXX: events pulled down from a parent are a subset of its chain and fail as a gap here. */
     if (ev->seq != *last_seq + 1) {
         lt_error_set(err, LT_EINVAL, "event (%s, %lld) does not follow its origin's last event",
                      ev->origin, (long long)ev->seq);
@@ -920,15 +922,37 @@ static enum lt_code check_remote(const struct event *ev, struct lt_error *err)
     return LT_OK;
 }
 
-enum lt_code evlog_apply_remote(struct evlog *log, struct store_conn *c, struct event *ev,
-                                bool *applied, struct lt_error *err)
+/* Record that the event at pos came down from parent (evlog_apply_pulled). */
+static enum lt_code mark_pulled(struct store_conn *c, int64_t pos, const char *parent,
+                                struct lt_error *err)
+{
+    struct store_stmt *st;
+    enum lt_code rc = store_prepare(c, sql_pulled_insert, &st, err);
+
+    if (rc != LT_OK) {
+        return rc;
+    }
+    store_bind_int(st, 1, pos);
+    store_bind_text(st, 2, parent);
+    return store_exec_stmt(st, err);
+}
+
+/*
+ * An event of another node, pushed up (parent NULL: it must extend its
+ * origin's chain here) or pulled down from parent (the chain here is a
+ * subset: no link is checked and no head is kept for its origin).
+ */
+static enum lt_code apply_foreign(struct evlog *log, struct store_conn *c, struct event *ev,
+                                  const char *parent, bool *applied, struct lt_error *err)
 {
     int64_t last_seq = 0, cur = 0;
     bool found = false;
+    uint8_t head_hash[EVLOG_HASH_BYTES];
     enum lt_code rc;
 
     *applied = false;
-    if ((rc = require_write(c, "evlog_apply_remote", err)) != LT_OK ||
+    if ((rc = require_write(c, parent ? "evlog_apply_pulled" : "evlog_apply_remote", err)) !=
+            LT_OK ||
         (rc = check_event(ev, false, err)) != LT_OK || (rc = check_remote(ev, err)) != LT_OK ||
         (rc = find_existing(c, ev, &found, err)) != LT_OK) {
         return rc;
@@ -936,9 +960,26 @@ enum lt_code evlog_apply_remote(struct evlog *log, struct store_conn *c, struct 
     if (found) {
         return LT_OK;
     }
-    if ((rc = load_head(log, c, err)) != LT_OK ||
-        (rc = check_link(log, c, ev, &last_seq, err)) != LT_OK ||
-        (rc = query_int(c, sql_version_get, ev->entity, &cur, &found, err)) != LT_OK) {
+    if ((rc = load_head(log, c, err)) != LT_OK) {
+        return rc;
+    }
+    if (parent == NULL) {
+        rc = check_link(log, c, ev, &last_seq, err);
+    } else if (strcmp(ev->origin, log->origin) == 0) {
+        rc = lt_error_set(err, LT_EINVAL, "event (%s, %lld) of this node came down from \"%s\"",
+                          ev->origin, (long long)ev->seq, parent);
+    } else if ((rc = origin_head(c, ev->origin, &last_seq, head_hash, err)) == LT_OK &&
+               last_seq > 0) {
+        /* A chain kept whole here is of this node's subtree: it only travels up. */
+        rc = lt_error_set(err, LT_EINVAL, "event (%s, %lld) of this node's subtree came down",
+                          ev->origin, (long long)ev->seq);
+        lt_error_detail(err, "this log holds the chain of %s up to seq %lld", ev->origin,
+                        (long long)last_seq);
+    }
+    if (rc == LT_OK) {
+        rc = query_int(c, sql_version_get, ev->entity, &cur, &found, err);
+    }
+    if (rc != LT_OK) {
         return rc;
     }
 
@@ -949,7 +990,9 @@ enum lt_code evlog_apply_remote(struct evlog *log, struct store_conn *c, struct 
         return rc;
     }
     rc = set_version(c, ev->entity, ev->version, ev->pos, err);
-    if (rc == LT_OK) {
+    if (rc == LT_OK && parent != NULL) {
+        rc = mark_pulled(c, ev->pos, parent, err);
+    } else if (rc == LT_OK) {
         rc = strcmp(ev->origin, log->origin) == 0
                  ? advance_local(log, c, ev, err)
                  : write_head(c, ev->origin, ev->seq, ev->hash, ev->hlc, ev->pos, last_seq == 0,
@@ -961,6 +1004,52 @@ enum lt_code evlog_apply_remote(struct evlog *log, struct store_conn *c, struct 
     log->head.pos = ev->pos;
     hlc_observe(log, ev->hlc);
     *applied = true;
+    return LT_OK;
+}
+
+enum lt_code evlog_apply_remote(struct evlog *log, struct store_conn *c, struct event *ev,
+                                bool *applied, struct lt_error *err)
+{
+    return apply_foreign(log, c, ev, NULL, applied, err);
+}
+
+enum lt_code evlog_apply_pulled(struct evlog *log, struct store_conn *c, struct event *ev,
+                                const char *parent, bool *applied, struct lt_error *err)
+{
+    if (parent == NULL || parent[0] == '\0') {
+        return lt_error_set(err, LT_EINTERNAL, "evlog_apply_pulled needs the parent's origin");
+    }
+    return apply_foreign(log, c, ev, parent, applied, err);
+}
+
+enum lt_code evlog_pulled_after(struct store_conn *c, int64_t after, size_t limit, int64_t **pos,
+                                size_t *n, struct lt_error *err)
+{
+    struct store_stmt *st;
+    enum store_step r;
+    size_t cap = 0;
+    enum lt_code rc = store_prepare(c, sql_pulled_after, &st, err);
+
+    *pos = NULL;
+    *n = 0;
+    if (rc != LT_OK) {
+        return rc;
+    }
+    store_bind_int(st, 1, after);
+    store_bind_int(st, 2, limit == 0 || limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
+    while ((r = store_step(st, err)) == STORE_ROW) {
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 64;
+            *pos = xrealloc(*pos, cap * sizeof(**pos));
+        }
+        (*pos)[(*n)++] = store_col_int(st, 0);
+    }
+    if (r == STORE_ERROR) {
+        free(*pos);
+        *pos = NULL;
+        *n = 0;
+        return err != NULL ? err->code : LT_EIO;
+    }
     return LT_OK;
 }
 
@@ -1047,6 +1136,8 @@ struct verify_ctx {
     struct chain_end *ends; /* open addressing, power-of-two size */
     size_t cap, n;
     int64_t checked;
+    int64_t *pulled; /* positions of pulled events, rising */
+    size_t npulled, ipulled;
 };
 
 static struct chain_end *chain_find(struct verify_ctx *v, const char *origin, bool add)
@@ -1064,8 +1155,10 @@ static struct chain_end *chain_find(struct verify_ctx *v, const char *origin, bo
         return NULL;
     }
     if (2 * (v->n + 1) > v->cap) {
-        struct verify_ctx bigger = { .cap = v->cap * 2, .n = 0, .checked = v->checked };
+        struct verify_ctx bigger = *v;
 
+        bigger.cap = v->cap * 2;
+        bigger.n = 0;
         bigger.ends = xcalloc(bigger.cap, sizeof(*bigger.ends));
         for (size_t j = 0; j < v->cap; j++) {
             if (v->ends[j].used) {
@@ -1094,15 +1187,23 @@ static enum lt_code broken(const struct event *ev, struct lt_error *err, const c
 static enum lt_code verify_one(const struct event *ev, void *arg, struct lt_error *err)
 {
     struct verify_ctx *v = arg;
-    struct chain_end *end = chain_find(v, ev->origin, true);
+    struct chain_end *end;
     uint8_t hash[EVLOG_HASH_BYTES];
-
     char why[160];
 
     event_hash(ev, hash);
     if (sodium_memcmp(hash, ev->hash, EVLOG_HASH_BYTES) != 0) {
         return broken(ev, err, "its fields or body do not match its hash");
     }
+    while (v->ipulled < v->npulled && v->pulled[v->ipulled] < ev->pos) {
+        v->ipulled++;
+    }
+    if (v->ipulled < v->npulled && v->pulled[v->ipulled] == ev->pos) {
+        /* Pulled down: a subset of its origin's chain, whole only at the origin's ancestors. */
+        v->checked++;
+        return LT_OK;
+    }
+    end = chain_find(v, ev->origin, true);
     if (ev->seq != end->seq + 1) {
         snprintf(why, sizeof(why), "events are missing: the origin's previous one is seq %lld",
                  (long long)end->seq);
@@ -1166,7 +1267,10 @@ enum lt_code evlog_verify(struct store_conn *c, int64_t *checked, struct lt_erro
     enum lt_code rc;
 
     v.ends = xcalloc(v.cap, sizeof(*v.ends));
-    rc = evlog_scan(c, 0, 0, verify_one, &v, err);
+    rc = evlog_pulled_after(c, 0, 0, &v.pulled, &v.npulled, err);
+    if (rc == LT_OK) {
+        rc = evlog_scan(c, 0, 0, verify_one, &v, err);
+    }
     if (rc == LT_OK) {
         rc = verify_heads(c, &v, err);
     }
@@ -1174,5 +1278,6 @@ enum lt_code evlog_verify(struct store_conn *c, int64_t *checked, struct lt_erro
         *checked = v.checked;
     }
     free(v.ends);
+    free(v.pulled);
     return rc;
 }

@@ -165,6 +165,28 @@ enum lt_code evlog_append_trusted(struct evlog *log, struct store_conn *c, struc
 enum lt_code evlog_apply_remote(struct evlog *log, struct store_conn *c, struct event *ev,
                                 bool *applied, struct lt_error *err);
 
+/*
+ * Inside a write: apply an event pulled down from the parent whose origin
+ * is parent, as evlog_apply_remote does (identity, hashes and signature
+ * kept; a duplicate is dropped; another hash for the same (origin, seq) is
+ * LT_ECONFLICT), except that a node holds only the part of an outside
+ * origin's chain that concerns it: the event is not linked to the origin's
+ * previous one here and no head is kept for that origin.  It is recorded
+ * as pulled (table pulled_events), so that it is never pushed back up and
+ * evlog_verify checks its hash alone.  LT_EINVAL for an event of this node,
+ * or of an origin whose chain this log keeps whole (this node's subtree:
+ * those only travel up).
+ */
+enum lt_code evlog_apply_pulled(struct evlog *log, struct store_conn *c, struct event *ev,
+                                const char *parent, bool *applied, struct lt_error *err);
+
+/*
+ * The positions of pulled events after position after, rising, at most
+ * limit of them (0: all), into *pos (the caller frees it) and *n.
+ */
+enum lt_code evlog_pulled_after(struct store_conn *c, int64_t after, size_t limit, int64_t **pos,
+                                size_t *n, struct lt_error *err);
+
 /* The current version of an entity (0 if none). */
 enum lt_code evlog_entity_version(struct store_conn *c, const char *entity, int64_t *version,
                                   struct lt_error *err);
@@ -200,6 +222,7 @@ enum lt_code evlog_head(struct store_conn *c, int64_t *pos, struct lt_error *err
  * Check every origin's hash chain in the log: each event's hash against its
  * bytes, each link against the previous event of its origin, sequences
  * without gaps from 1, and the recorded heads against the chains' ends.
+ * Pulled events (evlog_apply_pulled) are checked against their hash only.
  * *checked is the number of events checked.  LT_EINVAL naming the first
  * event (position, origin, seq) whose hash or link is wrong.  Run it on a
  * reader: inside a write callback this node's head is only recorded when

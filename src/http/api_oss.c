@@ -15,6 +15,7 @@
 #include "core/buf.h"
 #include "core/date.h"
 #include "oss/code.h"
+#include "oss/reference.h"
 #include "core/banned.h"
 
 #define HTML_TYPE "text/html; charset=utf-8"
@@ -327,6 +328,73 @@ static enum lt_code get_lookup(struct http_request *req, void *ctx, struct lt_er
     return rc;
 }
 
+/* Reference data: what is in use, and a publication at the centre. */
+
+static enum lt_code get_reference(struct http_request *req, void *ctx, struct lt_error *err)
+{
+    (void)err;
+    return http_reply_json(req, 200, oss_reference_json(ctx));
+}
+
+struct publish_job {
+    struct oss *o;
+    char kind[16];
+    char actor[AUTH_ACCOUNT_MAX];
+    char *text;
+    size_t len;
+};
+
+static enum lt_code run_publish(struct http_request *req, void *arg, struct lt_error *err)
+{
+    struct publish_job *j = arg;
+    int64_t version = 0;
+    enum lt_code rc =
+        oss_reference_publish(j->o, j->kind, j->text, j->len, j->actor, &version, err);
+    json_t *body = json_pack("{s:s, s:I}", "kind", j->kind, "version", (json_int_t)version);
+
+    free(j->text);
+    free(j);
+    if (rc != LT_OK) {
+        json_decref(body);
+        return rc;
+    }
+    return http_reply_json(req, 200, body);
+}
+
+static enum lt_code put_reference(struct http_request *req, void *ctx, struct lt_error *err)
+{
+    const struct auth_principal *who = http_request_principal(req);
+    const char *kind = http_request_param(req, "kind");
+    struct publish_job *j;
+    size_t len = 0;
+    const char *body = http_request_body(req, &len);
+    enum lt_code rc = oss_require_principal(who, err);
+
+    if (rc != LT_OK) {
+        return rc;
+    }
+    if (strcmp(who->unit, OSS_REFERENCE_CENTRE) != 0) {
+        lt_error_set(err, LT_EFORBIDDEN,
+                     "reference data is published by an administrator of the "
+                     "centre");
+        return LT_EFORBIDDEN;
+    }
+    if (strlen(kind) >= sizeof(j->kind)) {
+        lt_error_set(err, LT_EINVAL, "unknown reference data \"%.40s\"", kind);
+        lt_error_hint(err, "publish \"catalogue\" or \"calendar\"");
+        lt_error_field(err, "kind");
+        return LT_EINVAL;
+    }
+    j = xcalloc(1, sizeof(*j));
+    j->o = ctx;
+    snprintf(j->kind, sizeof(j->kind), "%s", kind);
+    snprintf(j->actor, sizeof(j->actor), "%s", who->account);
+    j->text = xstrndup(body, len);
+    j->len = len;
+    http_request_defer(req, run_publish, j);
+    return LT_OK;
+}
+
 void api_oss_register(struct http_server *s, struct oss *o)
 {
     http_server_route(s, "GET", "/api/v1/procedures", list_procedures, o);
@@ -338,4 +406,6 @@ void api_oss_register(struct http_server *s, struct oss *o)
     http_server_route(s, "GET", "/api/v1/public/dossiers/{code}", get_public, o);
     http_server_route(s, "GET", "/lookup", get_lookup, o);
     http_server_route(s, "GET", "/api/v1/indicators", get_indicators, o);
+    http_server_route(s, "GET", "/api/v1/reference", get_reference, o);
+    http_server_route(s, "PUT", "/api/v1/reference/{kind}", put_reference, o);
 }

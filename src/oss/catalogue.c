@@ -423,6 +423,16 @@ const struct oss_procedure *oss_catalogue_version(const struct oss_catalogue *ca
     return NULL;
 }
 
+size_t oss_catalogue_count(const struct oss_catalogue *cat)
+{
+    return cat->count;
+}
+
+const struct oss_procedure *oss_catalogue_at(const struct oss_catalogue *cat, size_t i)
+{
+    return i < cat->count ? &cat->procs[i] : NULL;
+}
+
 size_t oss_catalogue_in_force(const struct oss_catalogue *cat, int32_t day,
                               const struct oss_procedure **out, size_t max)
 {

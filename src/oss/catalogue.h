@@ -120,6 +120,10 @@ const struct oss_procedure *oss_catalogue_find(const struct oss_catalogue *cat, 
 const struct oss_procedure *oss_catalogue_version(const struct oss_catalogue *cat, const char *code,
                                                   int version);
 
+/* How many procedure versions cat holds, and the ith (borrowed), in catalogue order. */
+size_t oss_catalogue_count(const struct oss_catalogue *cat);
+const struct oss_procedure *oss_catalogue_at(const struct oss_catalogue *cat, size_t i);
+
 /* Every procedure in force on day, in catalogue order, into out[0..max); returns how many. */
 size_t oss_catalogue_in_force(const struct oss_catalogue *cat, int32_t day,
                               const struct oss_procedure **out, size_t max);

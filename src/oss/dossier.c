@@ -249,11 +249,11 @@ static void resume_clock(struct action *ac, json_t *doc)
 {
     int32_t paused = (int32_t)json_integer_value(json_object_get(doc, "_paused_on"));
     int32_t due = 0;
-    int n = oss_calendar_working_days_between(ac->o->cal, paused, oss_today(ac->o));
+    int n = oss_calendar_working_days_between(oss_calendar(ac->o), paused, oss_today(ac->o));
     char day[DATE_STR_MAX];
 
     date_parse(str(doc, "due_date"), &due, NULL);
-    date_format(oss_calendar_add_working_days(ac->o->cal, due, n), day);
+    date_format(oss_calendar_add_working_days(oss_calendar(ac->o), due, n), day);
     json_object_set_new(doc, "due_date", json_string(day));
     json_object_del(doc, "_paused_on");
 }
@@ -348,7 +348,7 @@ static enum lt_code act_fn(struct store_conn *c, void *arg, struct lt_error *err
         return rc;
     }
     pj = json_object_get(doc, "procedure");
-    p = oss_catalogue_version(ac->o->cat, str(pj, "code"),
+    p = oss_catalogue_version(oss_catalogue(ac->o), str(pj, "code"),
                               (int)json_integer_value(json_object_get(pj, "version")));
     if (p == NULL || !oss_status_parse(str(doc, "status"), &cur)) {
         rc = lt_error_set(err, LT_EINTERNAL,

@@ -30,14 +30,24 @@ struct oss *oss_new(struct node *n, const struct oss_catalogue *cat, const struc
 
     o->node = n;
     o->u = node_units(n);
-    o->cat = cat;
-    o->cal = cal;
+    atomic_init(&o->cat, cat);
+    atomic_init(&o->cal, cal);
+    pthread_mutex_init(&o->ref_mu, NULL);
     o->now_ms = wall_ms;
     return o;
 }
 
 void oss_free(struct oss *o)
 {
+    if (o == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < o->npublished; i++) {
+        oss_catalogue_free(o->published[i].cat);
+        oss_calendar_free(o->published[i].cal);
+    }
+    free(o->published);
+    pthread_mutex_destroy(&o->ref_mu);
     free(o);
 }
 
@@ -49,12 +59,12 @@ void oss_set_clock(struct oss *o, int64_t (*now_ms)(void *arg), void *arg)
 
 const struct oss_catalogue *oss_catalogue(const struct oss *o)
 {
-    return o->cat;
+    return atomic_load(&((struct oss *)o)->cat);
 }
 
 const struct oss_calendar *oss_calendar(const struct oss *o)
 {
-    return o->cal;
+    return atomic_load(&((struct oss *)o)->cal);
 }
 
 struct node *oss_node(const struct oss *o)

@@ -14,15 +14,32 @@
 #ifndef LT_OSS_INT_H
 #define LT_OSS_INT_H
 
+#include <pthread.h>
+#include <stdatomic.h>
+
 #include "oss/oss.h"
 #include "oss/state.h"
 #include "units/units.h"
 
+/* A catalogue or calendar published at the centre that an oss was given (reference.h). */
+struct oss_published {
+    struct oss_catalogue *cat; /* one of the two, owned */
+    struct oss_calendar *cal;
+    int64_t version; /* of its entity, reference/<kind> */
+    char origin[48];
+};
+
 struct oss {
     struct node *node;
     const struct units *u;
-    const struct oss_catalogue *cat;
-    const struct oss_calendar *cal;
+    /* Read by every request; swapped when reference data is published or
+     * pulled (reference.h).  Those replaced stay in published until
+     * oss_free, as a request may still be reading them. */
+    _Atomic(const struct oss_catalogue *) cat;
+    _Atomic(const struct oss_calendar *) cal;
+    pthread_mutex_t ref_mu; /* guards published */
+    struct oss_published *published;
+    size_t npublished;
     int64_t (*now_ms)(void *arg);
     void *clock_arg;
 };

@@ -64,8 +64,8 @@ static enum lt_code bad(struct lt_error *err, const char *field, const char *msg
 
 static json_t *row_json(struct query *q, struct store_stmt *st, int32_t today)
 {
-    const struct oss_procedure *p =
-        oss_catalogue_version(q->o->cat, store_col_text(st, 1), (int)store_col_int(st, 2));
+    const struct oss_procedure *p = oss_catalogue_version(
+        oss_catalogue(q->o), store_col_text(st, 1), (int)store_col_int(st, 2));
     int32_t due = (int32_t)store_col_int(st, 10);
     bool open = strcmp(store_col_text(st, 8), "received") == 0 ||
                 strcmp(store_col_text(st, 8), "in_review") == 0 ||

@@ -377,7 +377,7 @@ static json_t *build_doc(struct oss *o, const struct auth_principal *who, struct
     char at[OSS_TIME_MAX], due[DATE_STR_MAX], rp[UNIT_CODE_MAX], cp[UNIT_CODE_MAX];
 
     oss_format_time(now, at);
-    date_format(oss_calendar_due(o->cal, now, r->p->limit), due);
+    date_format(oss_calendar_due(oss_calendar(o), now, r->p->limit), due);
     oss_province_of(o, r->received_unit, rp);
     oss_province_of(o, r->competent, cp);
     return json_pack(
@@ -445,7 +445,7 @@ enum lt_code oss_receive(struct oss *o, const struct auth_principal *who, const 
     if (rc != LT_OK) {
         return rc;
     }
-    r.p = oss_catalogue_find(o->cat, str(req, "procedure"), oss_today(o));
+    r.p = oss_catalogue_find(oss_catalogue(o), str(req, "procedure"), oss_today(o));
     if (r.p == NULL) {
         lt_error_set(err, LT_ENOTFOUND, "no procedure \"%.60s\" is in force today",
                      str(req, "procedure") ? str(req, "procedure") : "");

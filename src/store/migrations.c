@@ -82,11 +82,22 @@ static const char evlog_v1_sql[] = "CREATE TABLE node ("
                                    " hlc INTEGER NOT NULL,"
                                    " pos INTEGER NOT NULL);";
 
+/*
+ * Version 7: events pulled down from the parent (evlog_apply_pulled).  A
+ * node holds only the part of an outside origin's chain that concerns it,
+ * so those events are marked: they are never pushed back up and are not
+ * checked as links of a chain.  parent is the origin they came from.
+ */
+static const char evlog_pulled_sql[] = "CREATE TABLE pulled_events ("
+                                       " pos INTEGER PRIMARY KEY,"
+                                       " parent TEXT NOT NULL);";
+
 /* Append new steps at the end, one line each; never edit a shipped one. */
 static const struct migration steps[] = {
-    { "event log", evlog_v1_sql },       { "registries", registry_schema_sql },
-    { "sync", sync_schema_sql },         { "accounts and sessions", auth_schema_sql },
-    { "one-stop shop", oss_schema_sql }, { "audit trail", audit_schema_sql },
+    { "event log", evlog_v1_sql },         { "registries", registry_schema_sql },
+    { "sync", sync_schema_sql },           { "accounts and sessions", auth_schema_sql },
+    { "one-stop shop", oss_schema_sql },   { "audit trail", audit_schema_sql },
+    { "pulled events", evlog_pulled_sql }, { "pull cursors", sync_pull_schema_sql },
 };
 
 const struct migration *migrations_builtin(size_t *n)

@@ -43,15 +43,16 @@
 #include "store/migrations.h"
 #include "core/banned.h"
 
-#define DEFAULT_READERS   8
-#define DEFAULT_CACHE_KIB 8192
-#define DEFAULT_GROUP_MAX 1024
-#define DEFAULT_BUSY_MS   5000
-#define WAL_LIMIT_BYTES   (64 * 1024 * 1024) /* WAL size kept after a checkpoint */
-#define APPLICATION_ID    0x4c544e47         /* "LTNG" in the file header */
-#define SQL_QUOTE_MAX     160                /* bytes of SQL quoted in an error detail */
-#define PAGE_SIZE         "8192"             /* for new files, see set_wal */
-#define RECENT_SLOTS      32                 /* see store_conn.recent */
+#define DEFAULT_READERS          8
+#define DEFAULT_CACHE_KIB        8192
+#define DEFAULT_WRITER_CACHE_KIB 65536
+#define DEFAULT_GROUP_MAX        1024
+#define DEFAULT_BUSY_MS          5000
+#define WAL_LIMIT_BYTES          (64 * 1024 * 1024) /* WAL size kept after a checkpoint */
+#define APPLICATION_ID           0x4c544e47         /* "LTNG" in the file header */
+#define SQL_QUOTE_MAX            160                /* bytes of SQL quoted in an error detail */
+#define PAGE_SIZE                "8192"             /* for new files, see set_wal */
+#define RECENT_SLOTS             32                 /* see store_conn.recent */
 
 struct store_stmt {
     sqlite3_stmt *st;
@@ -294,7 +295,7 @@ static enum lt_code conn_setup(struct store_conn *c, struct lt_error *err)
 
     snprintf(pragmas, sizeof(pragmas),
              "PRAGMA cache_size = -%d; PRAGMA foreign_keys = ON; PRAGMA synchronous = %s;%s",
-             o->cache_kib, o->durable ? "FULL" : "NORMAL",
+             c->writer ? o->writer_cache_kib : o->cache_kib, o->durable ? "FULL" : "NORMAL",
              c->writer ? "" : " PRAGMA query_only = ON;");
     rc = sqlite3_exec(c->db, pragmas, NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
@@ -699,6 +700,11 @@ static void resolve_options(struct store *s, const struct store_options *o)
     }
     if (s->opt.cache_kib <= 0) {
         s->opt.cache_kib = DEFAULT_CACHE_KIB;
+    }
+    if (s->opt.writer_cache_kib <= 0) {
+        s->opt.writer_cache_kib = s->opt.cache_kib > DEFAULT_WRITER_CACHE_KIB
+                                      ? s->opt.cache_kib
+                                      : DEFAULT_WRITER_CACHE_KIB;
     }
     if (s->opt.group_max <= 0) {
         s->opt.group_max = DEFAULT_GROUP_MAX;

@@ -43,7 +43,13 @@ struct store_options {
     bool create;   /* create the database if it does not exist */
     bool durable;  /* fsync every commit (synchronous=FULL); default true */
     int readers;   /* size of the reader pool; 0 means 8 */
-    int cache_kib; /* page cache per connection, KiB; 0 means 8192 */
+    int cache_kib; /* page cache per reader connection, KiB; 0 means 8192 */
+    /* Page cache of the writer, KiB; 0: the larger of cache_kib and 65536.
+     * The writer inserts all over the indexes (the audit trail's person
+     * index above all): a cache that holds their inner pages spares it a
+     * pread for each insert and a spill in the middle of a transaction.
+     * SQLite fills it only as pages are read, so a small node stays small. */
+    int writer_cache_kib;
     int group_max; /* most write callbacks in one transaction; 0: 1024 */
     int busy_ms;   /* wait this long for a lock held by another process; 0: 5000 */
     /* The schema steps to bring the database to; NULL: the program's own
@@ -52,7 +58,8 @@ struct store_options {
     size_t nmigrations;
 };
 
-/* Defaults: create false, durable true, readers 8, cache 8 MiB, group 1024. */
+/* Defaults: create false, durable true, readers 8, cache 8 MiB (the writer
+ * 64 MiB), group 1024. */
 void store_options_default(struct store_options *o);
 
 /* True if dir holds a database (a node's data directory). */

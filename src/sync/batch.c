@@ -363,6 +363,11 @@ static enum lt_code decode_event(const json_t *j, size_t i, struct event *ev, st
     return get_body(j, prefix, &ev->body, err);
 }
 
+enum lt_code sync_event_decode(const json_t *j, size_t i, struct event *ev, struct lt_error *err)
+{
+    return decode_event(j, i, ev, err);
+}
+
 static enum lt_code decode_head(const json_t *root, struct sync_batch_head *h, struct lt_error *err)
 {
     int64_t v = 0;

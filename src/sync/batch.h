@@ -69,6 +69,15 @@ enum lt_code sync_batch_decode(const char *data, size_t len, struct sync_batch *
                                struct lt_error *err);
 
 /*
+ * Decode one EVENT object of a batch (borrowed j; i numbers it in
+ * messages) into ev, whose body is then owned (free it, also on failure).
+ * LT_EINVAL naming the member at fault, LT_ETOOBIG for a body over the cap.
+ */
+struct json_t;
+enum lt_code sync_event_decode(const struct json_t *j, size_t i, struct event *ev,
+                               struct lt_error *err);
+
+/*
  * Encoding, piece by piece, so that a pusher can stop when full:
  * sync_enc_begin, then sync_enc_event for each event (LT_ETOOBIG and out
  * unchanged when the event would take out past its cap less room for the

@@ -13,10 +13,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/banned.h"
 
-#define URL_MAX 1024
+#define URL_MAX          1024
+#define REPLY_HEADERS    4
+#define REPLY_HEADER_MAX 200
+#define KEPT_PREFIX      "X-Lienthong-"
+
+struct reply_header {
+    char name[48];
+    char value[REPLY_HEADER_MAX];
+};
 
 struct sync_client {
     CURL *curl;
@@ -25,6 +34,8 @@ struct sync_client {
     char origin[128];
     const atomic_bool *stop;
     long timeout_ms;
+    struct reply_header headers[REPLY_HEADERS]; /* of the last answer */
+    size_t nheaders;
 };
 
 enum lt_code sync_client_global_init(struct lt_error *err)
@@ -90,6 +101,49 @@ static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
     return cl->stop != NULL && atomic_load(cl->stop) ? 1 : 0;
 }
 
+/* Keep the X-Lienthong-* headers of an answer; drop the others. */
+static size_t on_header(char *p, size_t size, size_t n, void *arg)
+{
+    struct sync_client *cl = arg;
+    size_t len = size * n, plen = strlen(KEPT_PREFIX), name_len, vlen;
+    const char *colon = memchr(p, ':', len);
+    const char *v;
+    struct reply_header *h;
+
+    if (colon == NULL || len < plen || strncasecmp(p, KEPT_PREFIX, plen) != 0 ||
+        cl->nheaders == REPLY_HEADERS) {
+        return len;
+    }
+    name_len = (size_t)(colon - p);
+    v = colon + 1;
+    while (v < p + len && (*v == ' ' || *v == '\t')) {
+        v++;
+    }
+    vlen = (size_t)(p + len - v);
+    while (vlen > 0 && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' ')) {
+        vlen--;
+    }
+    if (name_len >= sizeof(h->name) || vlen >= sizeof(h->value)) {
+        return len;
+    }
+    h = &cl->headers[cl->nheaders++];
+    memcpy(h->name, p, name_len);
+    h->name[name_len] = '\0';
+    memcpy(h->value, v, vlen);
+    h->value[vlen] = '\0';
+    return len;
+}
+
+const char *sync_client_reply_header(const struct sync_client *cl, const char *name)
+{
+    for (size_t i = 0; i < cl->nheaders; i++) {
+        if (strcasecmp(cl->headers[i].name, name) == 0) {
+            return cl->headers[i].value;
+        }
+    }
+    return NULL;
+}
+
 /* The signature headers, when the client has a key. */
 static struct curl_slist *sign_headers(struct sync_client *cl, const char *method, const char *path,
                                        const char *body, size_t len)
@@ -122,6 +176,7 @@ enum lt_code sync_client_request(struct sync_client *cl, const char *method, con
     CURL *c = cl->curl;
 
     *status = 0;
+    cl->nheaders = 0;
     buf_reset(reply);
     snprintf(url, sizeof(url), "%s%s", cl->base, path);
     headers = sign_headers(cl, method, path, body != NULL ? body : "", body != NULL ? len : 0);
@@ -134,6 +189,8 @@ enum lt_code sync_client_request(struct sync_client *cl, const char *method, con
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, reply);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, cl);
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, cl);
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);

@@ -46,4 +46,12 @@ enum lt_code sync_client_request(struct sync_client *cl, const char *method, con
                                  const char *body, size_t len, long *status, struct buf *reply,
                                  struct lt_error *err);
 
+/*
+ * After a request: the value of the answer's header name, which must be
+ * one of the X-Lienthong-* headers (the only ones kept, at most 4 of 200
+ * bytes each), or NULL if the answer had none.  Borrowed until the next
+ * request.
+ */
+const char *sync_client_reply_header(const struct sync_client *cl, const char *name);
+
 #endif

@@ -35,6 +35,7 @@
 #include "sync/apply.h"
 #include "sync/batch.h"
 #include "sync/enrol.h"
+#include "sync/pull.h"
 #include "sync/sync_int.h"
 #include "core/banned.h"
 
@@ -389,6 +390,7 @@ static enum lt_code get_status(struct http_request *req, void *ctx, struct lt_er
                      (json_int_t)s->batches_received, "refused", (json_int_t)s->batches_refused,
                      "cursor_mismatches", (json_int_t)s->cursor_mismatches);
     pthread_mutex_unlock(&s->mu);
+    json_object_set_new(body, "pull", sync_pull_status(s));
     return http_reply_json(req, 200, body);
 }
 
@@ -529,6 +531,7 @@ static enum lt_code get_metrics(struct http_request *req, void *ctx, struct lt_e
 void sync_routes_register(struct sync *s, struct http_server *srv)
 {
     http_server_route(srv, "POST", PUSH_PATH, post_push, s);
+    sync_pull_routes_register(s, srv);
     http_server_route(srv, "POST", "/sync/v1/enrol", post_enrol, s);
     http_server_route(srv, "GET", "/sync/v1/status", get_status, s);
     http_server_route(srv, "GET", "/sync/v1/metrics", get_metrics, s);

@@ -48,3 +48,15 @@ const char sync_schema_sql[] = "CREATE TABLE sync_self ("
                                " expires_ms INTEGER NOT NULL,"
                                " used_by TEXT,"
                                " used_ms INTEGER NOT NULL);";
+
+/*
+ * sync_pull (pull.h): per parent origin, the position of the parent's log
+ * this node has pulled up to (its cursor), when it moved, and how many
+ * events were applied from it.  The events themselves are marked in
+ * pulled_events (evlog).
+ */
+const char sync_pull_schema_sql[] = "CREATE TABLE sync_pull ("
+                                    " parent_origin TEXT PRIMARY KEY,"
+                                    " cursor INTEGER NOT NULL,"
+                                    " pulled_ms INTEGER NOT NULL,"
+                                    " events INTEGER NOT NULL);";

@@ -25,4 +25,7 @@
 
 extern const char sync_schema_sql[];
 
+/* The child's cursors in its parents' logs (pull.h), a later migration step. */
+extern const char sync_pull_schema_sql[];
+
 #endif

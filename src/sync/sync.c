@@ -38,6 +38,7 @@
 #include "core/log.h"
 #include "sync/batch.h"
 #include "sync/client.h"
+#include "sync/pull.h"
 #include "sync/sync_int.h"
 #include "core/banned.h"
 
@@ -111,6 +112,8 @@ struct sig_note {
 struct outbox {
     struct sync *s;
     struct buf *body;
+    int64_t *pulled; /* positions of events pulled from above: never sent back */
+    size_t npulled, ipulled;
     size_t n;
     int64_t through;
     bool full;
@@ -131,6 +134,13 @@ static enum lt_code outbox_event(const struct event *ev, void *arg, struct lt_er
         o->full = true;
         o->pending_hlc = ev->hlc;
         return LT_ECONFLICT; /* stops the scan; not an error */
+    }
+    while (o->ipulled < o->npulled && o->pulled[o->ipulled] < ev->pos) {
+        o->ipulled++;
+    }
+    if (o->ipulled < o->npulled && o->pulled[o->ipulled] == ev->pos) {
+        o->through = ev->pos; /* the parent has it: acknowledged with the batch */
+        return LT_OK;
     }
     if (!e.has_sig) {
         if (strcmp(e.origin, o->s->origin) != 0) {
@@ -169,6 +179,10 @@ static enum lt_code read_outbox(struct store_conn *c, void *arg, struct lt_error
     struct read_ctx *r = arg;
     enum lt_code rc = evlog_head(c, &r->o->head, err);
 
+    if (rc == LT_OK) {
+        free(r->o->pulled);
+        rc = evlog_pulled_after(c, r->after, r->limit, &r->o->pulled, &r->o->npulled, err);
+    }
     if (rc == LT_OK) {
         rc = evlog_scan(c, r->after, r->limit, outbox_event, r->o, err);
     }
@@ -320,6 +334,7 @@ static enum lt_code build_batch(struct sync *s, struct pusher *p, int64_t acked,
         struct buf big;
 
         free(o->sigs);
+        free(o->pulled);
         memset(o, 0, sizeof(*o));
         o->s = s;
         o->through = acked;
@@ -383,6 +398,7 @@ static enum lt_code push_once(struct sync *s, struct pusher *p, struct lt_error 
         }
     }
     free(o.sigs);
+    free(o.pulled);
     if (p->body.cap != s->opt.batch_bytes) {
         /* An oversize event grew the buffer: back to the batch size. */
         buf_release(&p->body);
@@ -653,6 +669,7 @@ enum lt_code sync_new(struct node *n, const char *dir, const struct sync_options
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     atomic_init(&s->stop, false);
+    s->pull = sync_pull_new(s);
 
     rc = store_read(s->store, open_fn, &r, err);
     if (rc == LT_OK && !r.found) {
@@ -688,7 +705,7 @@ enum lt_code sync_start(struct sync *s, struct lt_error *err)
         return lt_error_set(err, LT_EINTERNAL, "could not start the sync thread");
     }
     s->started = true;
-    return LT_OK;
+    return sync_pull_start(s, err);
 }
 
 void sync_stop(struct sync *s)
@@ -700,6 +717,7 @@ void sync_stop(struct sync *s)
     atomic_store(&s->stop, true);
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
+    sync_pull_stop(s);
     pthread_join(s->thread, NULL);
     s->started = false;
 }
@@ -713,6 +731,7 @@ void sync_free(struct sync *s)
     sync_key_wipe(&s->key);
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
+    sync_pull_free(s->pull);
     free(s->flags);
     free(s);
 }

@@ -18,6 +18,7 @@
  * and serves, on the HTTP server, the routes of the parent side:
  *
  *   POST /sync/v1/push     a batch from a child (signed request)
+ *   POST /sync/v1/pull     a child long-polls for what it must hold (pull.h)
  *   POST /sync/v1/enrol    a child enrols with a one-time token
  *   GET  /sync/v1/status   freshness: per child backlog, last contact, silence
  *   GET  /sync/v1/metrics  the same as Prometheus text

@@ -63,6 +63,8 @@ struct sync {
 
     struct child_flag *flags;
     size_t nflags;
+
+    struct sync_pull *pull; /* pull down (pull.h) */
 };
 
 /* Register the HTTP routes (routes.c). */

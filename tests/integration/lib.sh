@@ -77,9 +77,23 @@ check_contains() {
     esac
 }
 
-# free_port: a TCP port on loopback that nothing listens on now.
+# free_port: a loopback port nothing listens on, and that no earlier call of
+# this script handed out (the kernel may give a port back as soon as it is
+# closed; two nodes started later would then fight for it).  The ports given
+# are kept in a file, as callers run this in a subshell.
 free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+    local port
+    touch "$TMP/.ports"
+    for _ in $(seq 1 50); do
+        port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+        if ! grep -qx "$port" "$TMP/.ports"; then
+            echo "$port" >>"$TMP/.ports"
+            echo "$port"
+            return 0
+        fi
+    done
+    echo "free_port: no new port in 50 tries" >&2
+    return 1
 }
 
 # start_server PORT [args...]: run "lienthong serve" in the background and

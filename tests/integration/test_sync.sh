@@ -249,6 +249,7 @@ audit_at() {
         python3 -c 'import json,sys; print(sum(i["purpose"] == "HS-SYNC-0001" for i in json.load(sys.stdin)["items"]))'
 }
 wait_eq 10 1 audit_at VN
+wait_eq 10 1 audit_at C4 # a node projects its own reads every few seconds
 check_eq "a read at the commune is in its own trail" "1" "$(audit_at C4)"
 check_eq "and in the province's" "1" "$(audit_at P01)"
 check_eq "and in the centre's, once" "1" "$(audit_at VN)"

@@ -241,7 +241,10 @@ static void sessions_end_every_way(void **state)
     s.token[5] = s.token[5] == 'A' ? 'B' : 'A';
     assert_int_equal(auth_authenticate(au, s.token, &p, csrf, &err), LT_EUNAUTH);
 
+    /* Each way a session ends is tested right after a successful check,
+     * which the server keeps in its session cache: the end must win. */
     assert_int_equal(auth_login(au, "officer1", GOOD, "10.0.0.1", &s, &retry, &err), LT_OK);
+    assert_int_equal(auth_authenticate(au, s.token, &p, csrf, &err), LT_OK);
     assert_int_equal(auth_logout(au, s.token, &err), LT_OK);
     assert_int_equal(auth_authenticate(au, s.token, &p, csrf, &err), LT_EUNAUTH);
     assert_int_equal(auth_logout(au, s.token, &err), LT_EUNAUTH);
@@ -252,11 +255,13 @@ static void sessions_end_every_way(void **state)
 
     assert_int_equal(auth_login(au, "citizen1", GOOD, "10.0.0.2", &s, &retry, &err), LT_OK);
     assert_string_equal(s.principal.person_id, "001090000001");
+    assert_int_equal(auth_authenticate(au, s.token, &p, csrf, &err), LT_OK);
     assert_int_equal(auth_account_passwd(au, "citizen1", "another-good-one-8", &err), LT_OK);
     assert_int_equal(auth_authenticate(au, s.token, &p, csrf, &err), LT_EUNAUTH);
     assert_int_equal(auth_login(au, "citizen1", GOOD, "10.0.0.2", &s, &retry, &err), LT_EUNAUTH);
     assert_int_equal(auth_login(au, "citizen1", "another-good-one-8", "10.0.0.2", &s, &retry, &err),
                      LT_OK);
+    assert_int_equal(auth_authenticate(au, s.token, &p, csrf, &err), LT_OK);
     assert_int_equal(auth_account_disable(au, NULL, "citizen1", &err), LT_OK);
     assert_int_equal(auth_authenticate(au, s.token, &p, csrf, &err), LT_EUNAUTH);
     assert_int_equal(auth_login(au, "citizen1", "another-good-one-8", "10.0.0.2", &s, &retry, &err),

@@ -254,7 +254,17 @@ static void test_create_and_pragmas(void **state)
     assert_int_equal(q.v, 8192);
     q.sql = "PRAGMA cache_size";
     assert_int_equal(store_write(f->s, read_pragma, &q, &err), LT_OK);
-    assert_int_equal(q.v, -1024);
+    assert_int_equal(q.v, -65536); /* the writer's: at least 64 MiB */
+    {
+        struct store_conn *c = store_reader_get(f->s);
+        struct store_stmt *st;
+
+        assert_int_equal(store_prepare(c, "PRAGMA cache_size", &st, &err), LT_OK);
+        assert_int_equal(store_step(st, &err), STORE_ROW);
+        assert_int_equal(store_col_int(st, 0), -1024); /* a reader's: the fixture's */
+        store_step(st, &err);
+        store_reader_put(f->s, c);
+    }
     q.sql = "PRAGMA synchronous";
     assert_int_equal(store_write(f->s, read_pragma, &q, &err), LT_OK);
     assert_int_equal(q.v, 1); /* NORMAL: this fixture is not durable */
