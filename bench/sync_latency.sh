@@ -89,7 +89,14 @@ DRIVE=()
 [ -n "$CPU_DRIVER" ] && DRIVE=(taskset -c "$CPU_DRIVER")
 echo "pinning: $PIN (nodes and clusters: ${CPU_NODES:-any CPU}; driver: ${CPU_DRIVER:-any CPU})"
 echo "load: rate $RATE/s, $WRITERS connections, ${WARMUP} s warm-up + ${SECS} s measured, poll every ${POLL_US} us, $RUNS runs"
+# disk_sync: the disk's flush time now (both systems wait for it at every hop).
+disk_sync() {
+    "$PG_BIN/pg_test_fsync" -s 1 -f "$BENCH_OUT/fsync.test" 2>/dev/null |
+        awk '/one 8kB write/ {on = 1} on && $1 == "fdatasync" {print $(NF - 1) " us"; exit}'
+    rm -f "$BENCH_OUT/fsync.test"
+}
 echo "load average before: $(load_avg)"
+echo "disk: fdatasync of one 8 kB write (pg_test_fsync) before: $(disk_sync)"
 
 # The people: one file, fresh nodes and clusters each run.
 NEED=$((RATE * (SECS + WARMUP) + 1000))
@@ -196,6 +203,7 @@ for r in $(seq 1 "$RUNS"); do
         hop2_p50)/$(figure "$BENCH_OUT/sync-pg-$r.txt" hop2_p99) ms (load average $(load_avg))"
 done
 echo "load average after: $(load_avg)"
+echo "disk: fdatasync of one 8 kB write (pg_test_fsync) after: $(disk_sync)"
 
 # med SYSTEM NAME: median over the runs, with each run's value.
 med() {
