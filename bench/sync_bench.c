@@ -392,8 +392,8 @@ static void *pg_observer(void *arg)
     }
     snprintf(ci, sizeof(ci), "%.*s", (int)(colon - o->target), o->target);
     c = pg_connect(ci);
-    snprintf(sql, sizeof(sql), "SELECT id, %s FROM ev WHERE %s > $1::bigint ORDER BY %s",
-             colon + 1, colon + 1, colon + 1);
+    snprintf(sql, sizeof(sql), "SELECT id, %s FROM ev WHERE %s > $1::bigint ORDER BY %s", colon + 1,
+             colon + 1, colon + 1);
     r = PQprepare(c, "poll", sql, 1, NULL);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
         fprintf(stderr, "sync_bench: prepare %s: %s", sql, PQerrorMessage(c));
@@ -658,8 +658,7 @@ int main(int argc, char **argv)
     start_ns = now_ns() + 200000000; /* the observers start first */
     for (int n = 0; n < nobs; n++) {
 #ifdef HAVE_LIBPQ
-        pthread_create(&obs_threads[n], NULL, mode == MODE_LT ? lt_observer : pg_observer,
-                       &obs[n]);
+        pthread_create(&obs_threads[n], NULL, mode == MODE_LT ? lt_observer : pg_observer, &obs[n]);
 #else
         pthread_create(&obs_threads[n], NULL, lt_observer, &obs[n]);
 #endif
