@@ -208,7 +208,7 @@ static int parse_options(int argc, char **argv, struct http_config *cfg, struct 
             opts->no_auth = true;
             break;
         case 'W': {
-            int ms;
+            int ms = 0;
 
             if (parse_seconds("--header-timeout", optarg, &ms, &err) != LT_OK || ms < 1000) {
                 lt_error_set(&err, LT_EINVAL,

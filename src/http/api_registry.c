@@ -512,12 +512,16 @@ static enum lt_code record_marks(const struct kind_ctx *k, const char *key, json
                                  struct lt_error *err)
 {
     char entity[EVLOG_ENTITY_MAX];
+    int n;
 
     *marks = NULL;
     if (sync_conflict_open_count() == 0) {
         return LT_OK;
     }
-    snprintf(entity, sizeof(entity), "%s/%s", registry_kind_name(k->kind), key);
+    n = snprintf(entity, sizeof(entity), "%s/%s", registry_kind_name(k->kind), key);
+    if (n < 0 || (size_t)n >= sizeof(entity)) {
+        return LT_OK; /* no entity has so long a name: nothing to mark */
+    }
     return sync_conflict_marks(node_store(k->node), entity, marks, err);
 }
 
