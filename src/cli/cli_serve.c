@@ -26,6 +26,9 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <sys/prctl.h>
 #include <signal.h>
 #include <unistd.h>
@@ -40,6 +43,7 @@
 #include "audit/audit.h"
 #include "cli/commands.h"
 #include "core/buf.h"
+#include "core/date.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "http/api.h"
@@ -71,6 +75,9 @@ static const char usage_text[] =
     "  --threads N          worker threads (default: the number of CPUs)\n"
     "  --max-body BYTES     largest request body, e.g. 1048576, 512K or 4M\n"
     "                       (default 1M)\n"
+    "  --cache BYTES        the database page cache of the node's writer, e.g.\n"
+    "                       2M or 64M; each reader gets an eighth (default 2M at\n"
+    "                       a commune's node, 64M at a province's or the centre's)\n"
     "  --log-level LEVEL    debug, info, notice, warning or error (default notice)\n"
     "  --trace SPEC         trace components at debug level, e.g. http,-units\n"
     "  --sync-heartbeat S   push an empty batch to the parent after S idle\n"
@@ -96,7 +103,35 @@ struct serve_opts {
     const char *tls_key;
     bool no_auth;
     bool no_audit;
+    size_t cache; /* --cache in bytes; 0: by the node's level */
 };
+
+/*
+ * The database page caches.  A commune's node holds a few tens of thousands
+ * of people and must stay small (under 20 MB, docs/PERFORMANCE.md): its
+ * writer gets 2 MiB.  Provinces and the centre keep the store's defaults
+ * (64 MiB for the writer), which spare their writer a read per insert.
+ * Each reader gets an eighth of the writer's.
+ */
+#define CACHE_MIN     (256 * 1024)
+#define CACHE_COMMUNE (2 * 1024 * 1024)
+
+static enum lt_code size_caches(struct node *n, size_t cache, struct lt_error *err)
+{
+    const struct unit *u;
+    int kib;
+
+    if (cache == 0) {
+        u = units_find(node_units(n), evlog_unit(node_evlog(n)), date_today());
+        if (u == NULL || u->level != UNIT_COMMUNE) {
+            return LT_OK;
+        }
+        cache = CACHE_COMMUNE;
+    }
+    kib = (int)(cache / 1024);
+    log_notice("serve", "page cache: the writer's %d KiB, each reader's %d KiB", kib, kib / 8);
+    return store_set_cache(node_store(n), kib / 8, kib, err);
+}
 
 static int usage_error(struct lt_error *err)
 {
@@ -104,8 +139,9 @@ static int usage_error(struct lt_error *err)
     return EXIT_USAGE;
 }
 
-/* "1048576", "512K", "4M": a byte count with an optional binary suffix. */
-static enum lt_code parse_bytes(const char *s, size_t *out, struct lt_error *err)
+/* "1048576", "512K", "4M": a byte count with an optional binary suffix, from min to 1G. */
+static enum lt_code parse_bytes(const char *opt, const char *s, size_t min, const char *min_text,
+                                size_t *out, struct lt_error *err)
 {
     char *end;
     unsigned long long v;
@@ -123,14 +159,15 @@ static enum lt_code parse_bytes(const char *s, size_t *out, struct lt_error *err
         shift = 20;
         end++;
     }
-    if (*end != '\0' || v == 0 || v > (1ULL << 30) >> shift) {
+    if (*end != '\0' || v == 0 || v > (1ULL << 30) >> shift || (v << shift) < min) {
         goto bad;
     }
     *out = (size_t)(v << shift);
     return LT_OK;
 
 bad:
-    lt_error_set(err, LT_EINVAL, "--max-body must be a byte count from 1 to 1G, got \"%s\"", s);
+    lt_error_set(err, LT_EINVAL, "%s must be a byte count from %s to 1G, got \"%s\"", opt, min_text,
+                 s);
     lt_error_hint(err, "write bytes as 1048576, 512K or 4M");
     return LT_EINVAL;
 }
@@ -174,6 +211,7 @@ static int parse_options(int argc, char **argv, struct http_config *cfg, struct 
         { "listen", required_argument, NULL, 'l' },
         { "threads", required_argument, NULL, 't' },
         { "max-body", required_argument, NULL, 'b' },
+        { "cache", required_argument, NULL, 'c' },
         { "log-level", required_argument, NULL, 'L' },
         { "trace", required_argument, NULL, 'T' },
         { "sync-heartbeat", required_argument, NULL, 'H' },
@@ -228,7 +266,12 @@ static int parse_options(int argc, char **argv, struct http_config *cfg, struct 
             }
             break;
         case 'b':
-            if (parse_bytes(optarg, &cfg->max_body, &err) != LT_OK) {
+            if (parse_bytes("--max-body", optarg, 1, "1", &cfg->max_body, &err) != LT_OK) {
+                return usage_error(&err);
+            }
+            break;
+        case 'c':
+            if (parse_bytes("--cache", optarg, CACHE_MIN, "256K", &opts->cache, &err) != LT_OK) {
                 return usage_error(&err);
             }
             break;
@@ -399,6 +442,12 @@ int cmd_serve(int argc, char **argv)
     cfg.tls_cert_pem = tls_cert;
     cfg.tls_key_pem = tls_key;
 
+#ifdef __GLIBC__
+    /* Before any thread: a node's threads mostly wait, and an arena per
+     * thread keeps what each freed for itself; two shared arenas keep a
+     * commune's node small (docs/PERFORMANCE.md, "Sync"). */
+    mallopt(M_ARENA_MAX, 2);
+#endif
     /* Before any thread: the workers inherit this mask, so only sigwait
      * below ever sees these signals. */
     sigemptyset(&set);
@@ -417,7 +466,8 @@ int cmd_serve(int argc, char **argv)
         struct store_options so;
 
         store_options_default(&so);
-        if (node_open(data_dir, &so, &node, &err) != LT_OK) {
+        if (node_open(data_dir, &so, &node, &err) != LT_OK ||
+            size_caches(node, opts.cache, &err) != LT_OK) {
             lt_error_print(&err, stderr);
             status = EXIT_FAILED;
             goto out;

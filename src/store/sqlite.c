@@ -784,6 +784,47 @@ void store_options_default(struct store_options *o)
     o->busy_ms = DEFAULT_BUSY_MS;
 }
 
+static enum lt_code writer_cache_fn(struct store_conn *c, void *arg, struct lt_error *err)
+{
+    return store_exec(c, arg, err);
+}
+
+enum lt_code store_set_cache(struct store *s, int reader_kib, int writer_kib, struct lt_error *err)
+{
+    char sql[64];
+    enum lt_code rc = LT_OK;
+
+    if (reader_kib <= 0 || writer_kib <= 0) {
+        return lt_error_set(err, LT_EINVAL, "a page cache must be at least 1 KiB");
+    }
+    snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", reader_kib);
+    pthread_mutex_lock(&s->pool_mu);
+    if (s->nidle != s->nreaders) {
+        rc = lt_error_set(err, LT_EINTERNAL, "store_set_cache: %d readers are in use",
+                          s->nreaders - s->nidle);
+    }
+    for (int i = 0; rc == LT_OK && i < s->nreaders; i++) {
+        int src = sqlite3_exec(s->readers[i]->db, sql, NULL, NULL, NULL);
+
+        if (src != SQLITE_OK) {
+            rc = db_error(s->readers[i], src, "set the page cache", sql, err);
+        }
+    }
+    if (rc == LT_OK) {
+        s->opt.cache_kib = reader_kib;
+    }
+    pthread_mutex_unlock(&s->pool_mu);
+    if (rc != LT_OK) {
+        return rc;
+    }
+    snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", writer_kib);
+    rc = store_write(s, writer_cache_fn, sql, err);
+    if (rc == LT_OK) {
+        s->opt.writer_cache_kib = writer_kib;
+    }
+    return rc;
+}
+
 bool store_exists(const char *dir)
 {
     char path[4096];

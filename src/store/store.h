@@ -62,6 +62,14 @@ struct store_options {
  * 64 MiB), group 1024. */
 void store_options_default(struct store_options *o);
 
+/*
+ * Change the page cache of each reader connection to reader_kib and the
+ * writer's to writer_kib (KiB; SQLite frees what is over).  For a store not
+ * yet shared: every reader must be in the pool.  A node picks its caches
+ * by its level once it knows its unit (lienthong serve --cache).
+ */
+enum lt_code store_set_cache(struct store *s, int reader_kib, int writer_kib, struct lt_error *err);
+
 /* True if dir holds a database (a node's data directory). */
 bool store_exists(const char *dir);
 

@@ -352,6 +352,9 @@ timeout 10 "$LT" serve --max-body 12Q >"$TMP/bad.out" 2>&1
 check_eq "--max-body 12Q: exit 2" 2 "$?"
 timeout 10 "$LT" serve --log-level loud >"$TMP/bad.out" 2>&1
 check_eq "--log-level loud: exit 2" 2 "$?"
+timeout 10 "$LT" serve --cache 100K >"$TMP/bad.out" 2>&1
+check_eq "--cache 100K: exit 2" 2 "$?"
+check_contains "--cache 100K: says the least it takes" "from 256K to 1G" "$(cat "$TMP/bad.out")"
 
 # --max-body: a smaller cap is enforced
 SMALL_PORT=$(free_port)
@@ -395,6 +398,8 @@ check_eq "--data: units are still served" "200 Phường Ba Đình" "$status $(j
 kill -TERM "$node_server"
 wait "$node_server"
 check_eq "--data: SIGTERM stops the node's server with exit 0" 0 "$?"
+check_contains "a commune's node takes the small page cache" \
+    "page cache: the writer's 2048 KiB, each reader's 256 KiB" "$(cat "$TMP/node.log")"
 
 # SIGTERM and SIGINT stop cleanly with status 0.
 kill -TERM "$small_server"

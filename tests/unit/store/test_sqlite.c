@@ -974,6 +974,54 @@ static void test_reader_pool_blocks_when_empty(void **state)
     store_close(s);
 }
 
+/* The cache_size of each of s's n readers, taken all at once, into v. */
+static void reader_caches(struct store *s, int n, int64_t *v)
+{
+    struct store_conn *c[4];
+
+    assert_true(n <= 4);
+    for (int i = 0; i < n; i++) {
+        c[i] = store_reader_get(s);
+        v[i] = count_on(c[i], "PRAGMA cache_size");
+    }
+    for (int i = 0; i < n; i++) {
+        store_reader_put(s, c[i]);
+    }
+}
+
+static void test_set_cache(void **state)
+{
+    struct fixture *f = *state;
+    struct pragma_q q = { .sql = "PRAGMA cache_size" };
+    struct store *s;
+    struct store_conn *held;
+    struct lt_error err;
+    int64_t v[2];
+    char dir[128];
+
+    snprintf(dir, sizeof(dir), "%s/cache", f->dir);
+    s = open_store(dir, false, 2);
+    assert_int_equal(store_set_cache(s, 256, 2048, &err), LT_OK);
+    assert_int_equal(store_write(s, read_pragma, &q, &err), LT_OK);
+    assert_int_equal(q.v, -2048);
+    reader_caches(s, 2, v);
+    assert_int_equal(v[0], -256);
+    assert_int_equal(v[1], -256);
+
+    /* Refused while a reader is out, and nothing changed. */
+    held = store_reader_get(s);
+    assert_int_equal(store_set_cache(s, 512, 4096, &err), LT_EINTERNAL);
+    assert_non_null(strstr(err.message, "in use"));
+    store_reader_put(s, held);
+    assert_int_equal(store_set_cache(s, 0, 4096, &err), LT_EINVAL);
+    assert_int_equal(store_write(s, read_pragma, &q, &err), LT_OK);
+    assert_int_equal(q.v, -2048);
+    reader_caches(s, 2, v);
+    assert_int_equal(v[0], -256);
+    assert_int_equal(v[1], -256);
+    store_close(s);
+}
+
 /* ---- locks and crashes ---- */
 
 static void test_lock_held_by_another_writer(void **state)
@@ -1063,6 +1111,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reader_sees_commits_not_stale_snapshot, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_reader_pool_blocks_when_empty, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_set_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lock_held_by_another_writer, setup, teardown),
         cmocka_unit_test(test_commit_survives_crash),
     };
