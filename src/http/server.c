@@ -54,6 +54,7 @@
 #define MAX_BODY_LIMIT        ((size_t)1 << 30)
 #define CONNECTION_MEMORY_MIN ((size_t)8 << 10)
 #define BLOCKING_THREADS      64
+#define POOL_FIRST            2  /* blocking threads started with the server */
 #define HEADER_TIMEOUT        10 /* seconds, the default header deadline */
 
 struct listen_addr {
@@ -96,8 +97,10 @@ struct http_server {
 
     /* The blocking pool (see http_request_defer): a FIFO of suspended
      * requests, linked through next_job, under pool_mu. */
-    pthread_t *pool;
+    pthread_t *pool; /* room for cfg.blocking_threads; npool started */
     unsigned npool;
+    unsigned pool_busy; /* threads running a job */
+    unsigned njobs;     /* jobs queued, not yet taken */
     pthread_mutex_t pool_mu;
     pthread_cond_t pool_cond;
     struct http_request *jobs_head, *jobs_tail;
@@ -615,9 +618,12 @@ static void *pool_main(void *arg)
         if (s->jobs_head == NULL) {
             s->jobs_tail = NULL;
         }
+        s->njobs--;
+        s->pool_busy++;
         pthread_mutex_unlock(&s->pool_mu);
         run_deferred(req);
         pthread_mutex_lock(&s->pool_mu);
+        s->pool_busy--;
     }
     pthread_mutex_unlock(&s->pool_mu);
     return NULL;
@@ -645,6 +651,13 @@ static enum MHD_Result hand_to_pool(struct http_request *req)
             s->jobs_head = req;
         }
         s->jobs_tail = req;
+        s->njobs++;
+        /* More jobs waiting than threads free: one more thread, up to the cap. */
+        if (s->npool - s->pool_busy < s->njobs && s->npool < s->cfg.blocking_threads) {
+            if (pthread_create(&s->pool[s->npool], NULL, pool_main, s) == 0) {
+                s->npool++;
+            }
+        }
         pthread_cond_signal(&s->pool_cond);
     }
     pthread_mutex_unlock(&s->pool_mu);
@@ -951,14 +964,19 @@ static unsigned cpu_count(void)
     return n > 0 ? (unsigned)n : 1;
 }
 
+/* The first threads of the pool; hand_to_pool starts more as jobs wait. */
 static void start_pool(struct http_server *s)
 {
+    unsigned first = s->cfg.blocking_threads < POOL_FIRST ? s->cfg.blocking_threads : POOL_FIRST;
+
     s->pool_stopping = false;
+    s->pool_busy = 0;
+    s->njobs = 0;
     s->pool = xcalloc(s->cfg.blocking_threads, sizeof(*s->pool));
-    for (unsigned i = 0; i < s->cfg.blocking_threads; i++) {
+    for (unsigned i = 0; i < first; i++) {
         if (pthread_create(&s->pool[i], NULL, pool_main, s) != 0) {
             /* Fewer threads only means less concurrency; none runs work inline. */
-            log_warning("http", "started %u of %u blocking threads", i, s->cfg.blocking_threads);
+            log_warning("http", "started %u of %u blocking threads", i, first);
             break;
         }
         s->npool++;

@@ -67,7 +67,8 @@ struct http_config {
     unsigned max_per_ip;       /* connections from one address */
     unsigned timeout_seconds;  /* idle connections are closed after this */
     size_t connection_memory;  /* per-connection buffer: bounds the request line and headers */
-    unsigned blocking_threads; /* threads for deferred work (http_request_defer) */
+    unsigned blocking_threads; /* most threads for deferred work (http_request_defer), started as
+                                  jobs wait */
     /* A connection must deliver a request's whole headers within this many
      * seconds of opening or of its previous answer, or it is closed: a
      * client dripping header bytes cannot hold a connection (the idle

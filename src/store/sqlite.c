@@ -21,7 +21,10 @@
  * ROLLBACK and SAVEPOINT while one runs, and the writer's own transaction
  * statements are kept outside the statement cache.
  *
- * Readers are opened up front (query_only) and handed out from a stack.
+ * Readers (query_only) are handed out from a stack.  One is opened with
+ * the store; more as they are wanted, up to the pool's size, so a node
+ * holds as many connections (and their schema and caches) as its busiest
+ * moment needed.  If one cannot be opened, the pool stops growing there.
  * Before a connection goes back to the pool every statement still
  * mid-result is reset, so the next user does not inherit an old snapshot.
  *
@@ -40,6 +43,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/log.h"
 #include "core/strmap.h"
 #include "store/migrations.h"
 #include "core/banned.h"
@@ -138,6 +142,7 @@ struct store {
     struct store_conn **readers;
     struct store_conn **idle; /* a stack of the readers not taken */
     int nreaders, nidle;
+    int opening; /* readers being opened (store_reader_get), under pool_mu */
 };
 
 /* Transaction marks are unique in the process, across stores. */
@@ -726,20 +731,44 @@ static void resolve_options(struct store *s, const struct store_options *o)
     }
 }
 
+/* The first reader; the others are opened as they are wanted (grow_pool). */
 static enum lt_code open_readers(struct store *s, struct lt_error *err)
 {
+    enum lt_code rc;
+
     s->readers = xcalloc((size_t)s->opt.readers, sizeof(*s->readers));
     s->idle = xcalloc((size_t)s->opt.readers, sizeof(*s->idle));
-    for (int i = 0; i < s->opt.readers; i++) {
-        enum lt_code rc = conn_open(s, false, &s->readers[i], err);
-
-        if (rc != LT_OK) {
-            return rc;
-        }
-        s->nreaders++;
-        s->idle[s->nidle++] = s->readers[i];
+    rc = conn_open(s, false, &s->readers[0], err);
+    if (rc == LT_OK) {
+        s->nreaders = 1;
+        s->idle[s->nidle++] = s->readers[0];
     }
-    return LT_OK;
+    return rc;
+}
+
+/*
+ * With pool_mu held and no reader idle: open one more, without the lock.
+ * NULL if it could not be opened; the pool then keeps the size it has.
+ */
+static struct store_conn *grow_pool(struct store *s)
+{
+    struct store_conn *c = NULL;
+    struct lt_error err;
+    enum lt_code rc;
+
+    s->opening++;
+    pthread_mutex_unlock(&s->pool_mu);
+    rc = conn_open(s, false, &c, &err);
+    pthread_mutex_lock(&s->pool_mu);
+    s->opening--;
+    if (rc != LT_OK) {
+        log_warning("store", "reader %d of \"%s\" could not be opened, going on with %d: %s",
+                    s->nreaders + 1, s->path, s->nreaders, err.message);
+        s->opt.readers = s->nreaders + s->opening;
+        return NULL;
+    }
+    s->readers[s->nreaders++] = c;
+    return c;
 }
 
 /* Open the writer, check and migrate the file, open the readers, start the writer. */
@@ -799,9 +828,9 @@ enum lt_code store_set_cache(struct store *s, int reader_kib, int writer_kib, st
     }
     snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", reader_kib);
     pthread_mutex_lock(&s->pool_mu);
-    if (s->nidle != s->nreaders) {
+    if (s->nidle != s->nreaders || s->opening > 0) {
         rc = lt_error_set(err, LT_EINTERNAL, "store_set_cache: %d readers are in use",
-                          s->nreaders - s->nidle);
+                          s->nreaders - s->nidle + s->opening);
     }
     for (int i = 0; rc == LT_OK && i < s->nreaders; i++) {
         int src = sqlite3_exec(s->readers[i]->db, sql, NULL, NULL, NULL);
@@ -1000,7 +1029,13 @@ struct store_conn *store_reader_get(struct store *s)
 
     pthread_mutex_lock(&s->pool_mu);
     while (s->nidle == 0) {
-        pthread_cond_wait(&s->pool_cond, &s->pool_mu);
+        if (s->nreaders + s->opening < s->opt.readers && (c = grow_pool(s)) != NULL) {
+            pthread_mutex_unlock(&s->pool_mu);
+            return c;
+        }
+        if (s->nidle == 0) {
+            pthread_cond_wait(&s->pool_cond, &s->pool_mu);
+        }
     }
     c = s->idle[--s->nidle];
     pthread_mutex_unlock(&s->pool_mu);
@@ -1056,6 +1091,9 @@ void store_stats(struct store *s, struct store_stats *out)
     pthread_mutex_lock(&s->mu);
     *out = s->stats;
     pthread_mutex_unlock(&s->mu);
+    pthread_mutex_lock(&s->pool_mu);
+    out->readers = (uint64_t)s->nreaders;
+    pthread_mutex_unlock(&s->pool_mu);
 }
 
 /*

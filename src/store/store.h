@@ -42,7 +42,7 @@ struct migration; /* store/migrations.h */
 struct store_options {
     bool create;   /* create the database if it does not exist */
     bool durable;  /* fsync every commit (synchronous=FULL); default true */
-    int readers;   /* size of the reader pool; 0 means 8 */
+    int readers;   /* most readers, opened as wanted (one at first); 0 means 8 */
     int cache_kib; /* page cache per reader connection, KiB; 0 means 8192 */
     /* Page cache of the writer, KiB; 0: the larger of cache_kib and 65536.
      * The writer inserts all over the indexes (the audit trail's person
@@ -165,6 +165,7 @@ struct store_stats {
     uint64_t groups;    /* transactions begun by the writer */
     uint64_t group_max; /* most callbacks seen in one group */
     uint64_t queued;    /* callbacks waiting for the writer now */
+    uint64_t readers;   /* reader connections open now (the pool grows as wanted) */
 };
 
 void store_stats(struct store *s, struct store_stats *out);

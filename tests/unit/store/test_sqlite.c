@@ -947,6 +947,7 @@ static void test_reader_pool_blocks_when_empty(void **state)
     struct fixture *f = *state;
     struct store *s;
     struct store_conn *a, *b;
+    struct store_stats st;
     struct taker t = { 0 };
     pthread_t th;
     bool done;
@@ -954,9 +955,13 @@ static void test_reader_pool_blocks_when_empty(void **state)
 
     snprintf(dir, sizeof(dir), "%s/pool", f->dir);
     s = open_store(dir, false, 2);
+    store_stats(s, &st);
+    assert_int_equal(st.readers, 1); /* one at first, */
     a = store_reader_get(s);
     b = store_reader_get(s);
     assert_ptr_not_equal(a, b);
+    store_stats(s, &st);
+    assert_int_equal(st.readers, 2); /* a second when both were wanted */
     t.s = s;
     pthread_mutex_init(&t.mu, NULL);
     pthread_create(&th, NULL, take_main, &t);
