@@ -34,6 +34,7 @@ static const char *const type_names[] = {
     [OSS_F_UNIT] = "unit",
     [OSS_F_ENUM] = "enum",
     [OSS_F_NUMBER] = "number",
+    [OSS_F_INDUSTRY_CODE] = "industry_code",
 };
 
 static const char *const check_names[] = {

@@ -38,6 +38,7 @@ enum oss_field_type {
     OSS_F_UNIT,
     OSS_F_ENUM,
     OSS_F_NUMBER,
+    OSS_F_INDUSTRY_CODE,
 };
 
 /* What receipt checks about the record a field names. */

@@ -170,6 +170,13 @@ static enum lt_code residence_add(const struct oss_effect_ctx *ctx, const char *
     if (rc != LT_OK && rc != LT_ENOTFOUND) {
         return rc;
     }
+    if (rc == LT_ENOTFOUND) {
+        v = 0;
+    }
+    rc = check_seen(ctx, REG_RESIDENCE, key, v, err);
+    if (rc != LT_OK) {
+        return rc;
+    }
     today_str(ctx, today);
     rec = json_pack("{s:s, s:s, s:s, s:s, s:s}", "person_id", id, "kind", kind, "unit",
                     fstr(ctx, "residence_unit"), "address_line", fstr(ctx, "address_line"),
@@ -177,7 +184,7 @@ static enum lt_code residence_add(const struct oss_effect_ctx *ctx, const char *
     set_opt(rec, "household_id", fstr(ctx, "household_id"));
     set_opt(rec, "relation_to_head", fstr(ctx, "relation_to_head"));
     set_opt(rec, "to_date", fstr(ctx, "to_date"));
-    return write(ctx, REG_RESIDENCE, rec, rc == LT_OK ? v : 0, "residence.registered", err);
+    return write(ctx, REG_RESIDENCE, rec, v, "residence.registered", err);
 }
 
 static enum lt_code residence_permanent_add(const struct oss_effect_ctx *ctx, struct lt_error *err)
@@ -203,7 +210,11 @@ static enum lt_code residence_permanent_remove(const struct oss_effect_ctx *ctx,
     if (rc == LT_ENOTFOUND) {
         return missing(err, "permanent residence of", fstr(ctx, "person_id"));
     }
+    if (rc == LT_OK) {
+        rc = check_seen(ctx, REG_RESIDENCE, key, v, err);
+    }
     if (rc != LT_OK) {
+        json_decref(rec);
         return rc;
     }
     if (json_object_get(rec, "to_date") != NULL) {

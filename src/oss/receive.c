@@ -49,6 +49,36 @@ static const char *str(const json_t *o, const char *k)
     return json_string_value(json_object_get(o, k));
 }
 
+/*
+ * A person's residences as they are at receipt (version 0: none), kept with
+ * the other versions seen: an approval that registers or removes one
+ * refuses if it changed in between (another dossier approved first, say).
+ */
+static enum lt_code note_residences(struct oss *o, struct receipt *r, const char *person,
+                                    struct lt_error *err)
+{
+    static const char *const kinds[] = { "permanent", "temporary" };
+    char key[48], entity[96];
+
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        int64_t version = 0;
+        json_t *rec = NULL;
+        enum lt_code rc;
+
+        snprintf(key, sizeof(key), "%s/%s", person, kinds[i]);
+        rc = registry_get(o->node, REG_RESIDENCE, key, &rec, &version, err);
+        json_decref(rec);
+        if (rc == LT_ENOTFOUND) {
+            version = 0;
+        } else if (rc != LT_OK) {
+            return rc;
+        }
+        snprintf(entity, sizeof(entity), "%s/%s", registry_kind_name(REG_RESIDENCE), key);
+        json_object_set_new(r->seen, entity, json_integer(version));
+    }
+    return LT_OK;
+}
+
 /* The record a field names: its presence checked as the field asks; its version kept. */
 static enum lt_code check_record(struct oss *o, struct receipt *r, const struct oss_field *f,
                                  enum registry_kind kind, const char *key, const char *path,
@@ -94,7 +124,7 @@ static enum lt_code check_record(struct oss *o, struct receipt *r, const struct 
     json_decref(rec);
     snprintf(entity, sizeof(entity), "%s/%s", registry_kind_name(kind), key);
     json_object_set_new(r->seen, entity, json_integer(version));
-    return LT_OK;
+    return kind == REG_PERSON ? note_residences(o, r, key, err) : LT_OK;
 }
 
 static bool option_ok(const struct oss_field *f, const char *v)
@@ -138,6 +168,11 @@ static enum lt_code check_text_value(struct oss *o, const struct oss_field *f, c
         un = units_find(o->u, s, oss_today(o));
         if (un == NULL || un->level != UNIT_COMMUNE) {
             return refuse(err, path, "%s is not a commune or ward in force today", s);
+        }
+        break;
+    case OSS_F_INDUSTRY_CODE:
+        if (!ids_industry_code_valid(s)) {
+            return refuse(err, path, "\"%s\" is not an industry code of 4 or 5 digits", s);
         }
         break;
     case OSS_F_ENUM:
@@ -444,6 +479,12 @@ enum lt_code oss_receive(struct oss *o, const struct auth_principal *who, const 
     rc = oss_require_principal(who, err);
     if (rc != LT_OK) {
         return rc;
+    }
+    if (str(req, "procedure") == NULL) {
+        lt_error_set(err, LT_EINVAL, "procedure is required: the code of a procedure");
+        lt_error_hint(err, "GET /api/v1/procedures lists them");
+        lt_error_field(err, "procedure");
+        return LT_EINVAL;
     }
     r.p = oss_catalogue_find(oss_catalogue(o), str(req, "procedure"), oss_today(o));
     if (r.p == NULL) {

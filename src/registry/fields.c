@@ -210,7 +210,6 @@ static enum lt_code check_code(const struct vctx *v, enum fcheck check, const ch
     struct parcel_id parcel;
     const struct unit *unit;
     char ds[DATE_STR_MAX];
-    size_t n = strlen(s);
 
     lt_error_clear(&tmp);
     switch (check) {
@@ -263,8 +262,7 @@ static enum lt_code check_code(const struct vctx *v, enum fcheck check, const ch
         }
         return LT_OK;
     case FC_VSIC:
-        /* XXX: industry codes are checked for form only; the VSIC 2018 list is not shipped */
-        if ((n != 4 && n != 5) || strspn(s, "0123456789") != n) {
+        if (!ids_industry_code_valid(s)) {
             return field_error(err, path, "\"%s\" is not an industry code of 4 or 5 digits", s);
         }
         return LT_OK;

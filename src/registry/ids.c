@@ -114,6 +114,14 @@ int ids_enterprise_check_digit(const char *first9)
     return c == 10 ? -1 : c;
 }
 
+bool ids_industry_code_valid(const char *s)
+{
+    size_t n = strlen(s);
+
+    /* XXX: industry codes are checked for form only; the VSIC 2018 list is not shipped */
+    return (n == 4 || n == 5) && strspn(s, "0123456789") == n;
+}
+
 enum lt_code ids_enterprise_code_check(const char *s, struct lt_error *err)
 {
     size_t len = strlen(s);

@@ -57,6 +57,9 @@ int ids_enterprise_check_digit(const char *first9);
  */
 enum lt_code ids_enterprise_code_check(const char *s, struct lt_error *err);
 
+/* An industry code of VSIC 2018: 4 or 5 digits (its form only). */
+bool ids_industry_code_valid(const char *s);
+
 struct parcel_id {
     char commune[6]; /* 5-digit commune code */
     int map_sheet;   /* 1..9999 */

@@ -179,6 +179,22 @@ static void test_bad_input_writes_nothing(void **state)
         "\"fields\":{\"deceased_id\":\"" ELDER "\"}}",
         LT_EINVAL, &err);
     assert_string_equal(err.field, "fields.death_date");
+    {
+        char code[11] = "0100000010", req[512];
+
+        while (ids_enterprise_code_check(code, NULL) != LT_OK) {
+            code[9]++;
+        }
+        snprintf(req, sizeof(req),
+                 "{\"procedure\":\"household_business\",\"applicant\":{\"kind\":\"person\","
+                 "\"id\":\"" BUYER "\"},\"channel\":\"counter\",\"documents\":[\"application\"],"
+                 "\"fields\":{\"business_code\":\"%s\",\"business_name\":\"Hộ Dũng\","
+                 "\"business_unit\":\"00070\",\"address_line\":\"5 Hàng Bài\",\"capital_vnd\":1,"
+                 "\"industry_code\":\"!!\"}}",
+                 code);
+        receive(f, &clerk, req, LT_EINVAL, &err);
+        assert_string_equal(err.field, "fields.industry_code"); /* at receipt, not approval */
+    }
     receive(f, &clerk,
             "{\"procedure\":\"death_registration\",\"applicant\":{\"kind\":\"person\",\"id\":"
             "\"001085999999\"},\"channel\":\"counter\",\"documents\":[\"death_notice\","
@@ -490,6 +506,51 @@ static json_t *record(struct fixture *f, enum registry_kind kind, const char *ke
     return rec;
 }
 
+#define RESIDENCE(addr)                                                                            \
+    "{\"procedure\":\"permanent_residence\",\"applicant\":{\"kind\":\"person\",\"id\":\"" BUYER    \
+    "\"},\"channel\":\"counter\",\"documents\":[\"declaration\",\"legal_residence\"],"             \
+    "\"fields\":{\"person_id\":\"" BUYER                                                           \
+    "\",\"residence_unit\":\"00004\",\"address_line\":\"" addr "\"}}"
+
+/* Two dossiers for one person's residence: the second, approved after the first, is refused. */
+static void test_residence_changed_since_receipt(void **state)
+{
+    struct fixture *f = *state;
+    struct auth_principal clerk = principal(AUTH_CLERK, "00070", NULL);
+    struct lt_error err;
+    json_t *a = receive(f, &clerk, RESIDENCE("1 Phố Kim Mã"), LT_OK, &err);
+    json_t *b = receive(f, &clerk, RESIDENCE("2 Phố Kim Mã"), LT_OK, &err), *rec, *d;
+    struct auth_principal officer = principal(AUTH_OFFICER, S(a, "competent_unit"), NULL);
+    char ca[16], cb[16];
+    int64_t head;
+
+    snprintf(ca, sizeof(ca), "%s", S(a, "code"));
+    snprintf(cb, sizeof(cb), "%s", S(b, "code"));
+    json_decref(a);
+    json_decref(b);
+    json_decref(act(f, &officer, ca, "{\"action\":\"review\"}", LT_OK, &err));
+    json_decref(act(f, &officer, cb, "{\"action\":\"review\"}", LT_OK, &err));
+    json_decref(act(f, &officer, ca, "{\"action\":\"approve\"}", LT_OK, &err));
+
+    head = log_head(f);
+    act(f, &officer, cb, "{\"action\":\"approve\"}", LT_ECONFLICT, &err);
+    assert_string_equal(err.message,
+                        "residence " BUYER "/permanent changed since the dossier was received");
+    assert_int_equal(log_head(f), head);
+    rec = record(f, REG_RESIDENCE, BUYER "/permanent");
+    assert_string_equal(S(rec, "address_line"), "1 Phố Kim Mã");
+    json_decref(rec);
+    assert_int_equal(oss_get(f->o, &officer, cb, &d, &err), LT_OK);
+    assert_string_equal(S(d, "status"), "in_review");
+    json_decref(d);
+
+    /* filed again, it sees the first one's residence and goes through */
+    through(f, RESIDENCE("2 Phố Kim Mã"), officer.unit);
+    rec = record(f, REG_RESIDENCE, BUYER "/permanent");
+    assert_string_equal(S(rec, "address_line"), "2 Phố Kim Mã");
+    json_decref(rec);
+}
+
 static void test_single_procedures_apply_their_effects(void **state)
 {
     struct fixture *f = *state;
@@ -709,6 +770,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_parcel_changed_since_receipt, fixture_setup,
                                         fixture_teardown),
         cmocka_unit_test_setup_teardown(test_failed_effect_applies_nothing, fixture_setup,
+                                        fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_residence_changed_since_receipt, fixture_setup,
                                         fixture_teardown),
         cmocka_unit_test_setup_teardown(test_single_procedures_apply_their_effects, fixture_setup,
                                         fixture_teardown),
