@@ -14,6 +14,7 @@
 
 #include "core/buf.h"
 #include "core/date.h"
+#include "http/json_body.h"
 #include "oss/code.h"
 #include "oss/reference.h"
 #include "core/banned.h"
@@ -37,6 +38,12 @@ static enum lt_code query_day(struct http_request *req, const char *name, int32_
     return LT_OK;
 }
 
+/* The query parameters each route takes; any other is refused (400). */
+static const char *const q_none[] = { NULL };
+static const char *const q_date[] = { "date", NULL };
+static const char *const q_queue[] = { "unit", "status", "due", "side", "after", "limit", NULL };
+static const char *const q_indicators[] = { "unit", "from", "to", NULL };
+
 static enum lt_code list_procedures(struct http_request *req, void *ctx, struct lt_error *err)
 {
     struct oss *o = ctx;
@@ -44,8 +51,11 @@ static enum lt_code list_procedures(struct http_request *req, void *ctx, struct 
     int32_t day;
     size_t n;
     json_t *arr;
-    enum lt_code rc = query_day(req, "date", date_today(), &day, err);
+    enum lt_code rc = http_request_only_query(req, q_date, err);
 
+    if (rc == LT_OK) {
+        rc = query_day(req, "date", date_today(), &day, err);
+    }
     if (rc != LT_OK) {
         return rc;
     }
@@ -63,8 +73,11 @@ static enum lt_code get_procedure(struct http_request *req, void *ctx, struct lt
     const char *code = http_request_param(req, "code");
     const struct oss_procedure *p;
     int32_t day;
-    enum lt_code rc = query_day(req, "date", date_today(), &day, err);
+    enum lt_code rc = http_request_only_query(req, q_date, err);
 
+    if (rc == LT_OK) {
+        rc = query_day(req, "date", date_today(), &day, err);
+    }
     if (rc != LT_OK) {
         return rc;
     }
@@ -116,19 +129,47 @@ static enum lt_code run_action(struct http_request *req, void *arg, struct lt_er
     return rc != LT_OK ? rc : http_reply_json(req, 200, d);
 }
 
+/* The members of the bodies: a receipt, its applicant, an action. */
+static const char *const b_receipt[] = { "procedure", "applicant", "channel",
+                                         "documents", "fields",    NULL };
+static const char *const b_applicant[] = { "kind", "id", NULL };
+static const char *const b_action[] = { "action", "version", "step", "reason", "note", NULL };
+
+/* Only the members of allowed (and of an applicant, in a receipt). */
+static enum lt_code check_body(const json_t *body, const char *const *allowed, struct lt_error *err)
+{
+    const json_t *app = json_object_get(body, "applicant");
+    char field[LT_ERROR_FIELD_MAX];
+    enum lt_code rc = http_json_only_fields(body, allowed, err);
+
+    if (rc == LT_OK && allowed == b_receipt && json_is_object(app) &&
+        (rc = http_json_only_fields(app, b_applicant, err)) != LT_OK) {
+        snprintf(field, sizeof(field), "applicant.%.50s", err->field);
+        lt_error_field(err, field);
+    }
+    return rc;
+}
+
 /* Parse the body on the worker and finish on the blocking pool. */
 static enum lt_code defer_write(struct http_request *req, struct oss *o, const char *code,
-                                http_handler_fn fn, struct lt_error *err)
+                                const char *const *allowed, http_handler_fn fn,
+                                struct lt_error *err)
 {
     struct job *j;
     json_t *body = NULL;
     enum lt_code rc;
 
     rc = oss_require_principal(http_request_principal(req), err);
+    if (rc == LT_OK) {
+        rc = http_request_only_query(req, q_none, err);
+    }
     if (rc != LT_OK) {
         return rc;
     }
     rc = http_request_json(req, &body, err);
+    if (rc == LT_OK && (rc = check_body(body, allowed, err)) != LT_OK) {
+        json_decref(body);
+    }
     if (rc != LT_OK) {
         return rc;
     }
@@ -142,7 +183,7 @@ static enum lt_code defer_write(struct http_request *req, struct oss *o, const c
 
 static enum lt_code post_dossier(struct http_request *req, void *ctx, struct lt_error *err)
 {
-    return defer_write(req, ctx, NULL, run_receive, err);
+    return defer_write(req, ctx, NULL, b_receipt, run_receive, err);
 }
 
 static enum lt_code post_action(struct http_request *req, void *ctx, struct lt_error *err)
@@ -154,15 +195,17 @@ static enum lt_code post_action(struct http_request *req, void *ctx, struct lt_e
         lt_error_field(err, "code");
         return LT_EINVAL;
     }
-    return defer_write(req, ctx, code, run_action, err);
+    return defer_write(req, ctx, code, b_action, run_action, err);
 }
 
 static enum lt_code get_dossier(struct http_request *req, void *ctx, struct lt_error *err)
 {
     json_t *d = NULL;
-    enum lt_code rc =
-        oss_get(ctx, http_request_principal(req), http_request_param(req, "code"), &d, err);
+    enum lt_code rc = http_request_only_query(req, q_none, err);
 
+    if (rc == LT_OK) {
+        rc = oss_get(ctx, http_request_principal(req), http_request_param(req, "code"), &d, err);
+    }
     return rc != LT_OK ? rc : http_reply_json(req, 200, d);
 }
 
@@ -177,8 +220,11 @@ static enum lt_code list_dossiers(struct http_request *req, void *ctx, struct lt
     };
     const char *limit = http_request_query(req, "limit");
     json_t *page = NULL;
-    enum lt_code rc;
+    enum lt_code rc = http_request_only_query(req, q_queue, err);
 
+    if (rc != LT_OK) {
+        return rc;
+    }
     if (limit != NULL) {
         char *end;
         long v = strtol(limit, &end, 10);
@@ -198,8 +244,11 @@ static enum lt_code list_dossiers(struct http_request *req, void *ctx, struct lt
 static enum lt_code get_public(struct http_request *req, void *ctx, struct lt_error *err)
 {
     json_t *d = NULL;
-    enum lt_code rc = oss_public(ctx, http_request_param(req, "code"), &d, err);
+    enum lt_code rc = http_request_only_query(req, q_none, err);
 
+    if (rc == LT_OK) {
+        rc = oss_public(ctx, http_request_param(req, "code"), &d, err);
+    }
     return rc != LT_OK ? rc : http_reply_json(req, 200, d);
 }
 
@@ -212,7 +261,10 @@ static enum lt_code get_indicators(struct http_request *req, void *ctx, struct l
     int y, m, d;
 
     date_to_civil(today, &y, &m, &d);
-    rc = query_day(req, "from", date_from_civil(y, 1, 1), &from, err);
+    rc = http_request_only_query(req, q_indicators, err);
+    if (rc == LT_OK) {
+        rc = query_day(req, "from", date_from_civil(y, 1, 1), &from, err);
+    }
     if (rc == LT_OK) {
         rc = query_day(req, "to", today, &to, err);
     }
@@ -341,8 +393,9 @@ static enum lt_code get_lookup(struct http_request *req, void *ctx, struct lt_er
 
 static enum lt_code get_reference(struct http_request *req, void *ctx, struct lt_error *err)
 {
-    (void)err;
-    return http_reply_json(req, 200, oss_reference_json(ctx));
+    enum lt_code rc = http_request_only_query(req, q_none, err);
+
+    return rc != LT_OK ? rc : http_reply_json(req, 200, oss_reference_json(ctx));
 }
 
 struct publish_job {
@@ -379,6 +432,9 @@ static enum lt_code put_reference(struct http_request *req, void *ctx, struct lt
     const char *body = http_request_body(req, &len);
     enum lt_code rc = oss_require_principal(who, err);
 
+    if (rc == LT_OK) {
+        rc = http_request_only_query(req, q_none, err);
+    }
     if (rc != LT_OK) {
         return rc;
     }

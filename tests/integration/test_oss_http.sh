@@ -81,4 +81,40 @@ for r in "GET /api/v1/dossiers" "GET /api/v1/dossiers/K7M-4QX-9PD" "GET /api/v1/
 done
 check_eq "nothing was written" "$HEAD" "$(log_head)"
 
+# Signed in: what the routes do not take is refused, naming it, and writes nothing.
+CLERK=$(account_token "$DATA" clerk01 clerk 01)
+OFFICER=$(account_token "$DATA" officer01 officer 01)
+HEAD=$(log_head)
+AUTH=(-H "Authorization: Bearer $CLERK" -H 'X-Purpose: oss test' -H 'Content-Type: application/json')
+req GET "/api/v1/dossiers?unit=01&bogus=1" "${AUTH[@]}"
+check_eq "an unknown query parameter on the queue: 400 naming it" \
+    '400 unknown query parameter "bogus"' "$status $(jv 'd["error"]["message"]')"
+for path in "/api/v1/dossiers/K7M-4QX-9PD?x=1" "/api/v1/procedures?day=2026-01-01" \
+    "/api/v1/reference?all=1"; do
+    req GET "$path" "${AUTH[@]}"
+    check_eq "GET $path: 400" 400 "$status"
+done
+req GET "/api/v1/indicators?unit=01&fro=2026-01-01" -H "Authorization: Bearer $OFFICER" \
+    -H 'X-Purpose: oss test'
+check_eq "indicators with a misspelt parameter: 400" 400 "$status"
+RECEIPT='"applicant":{"kind":"person","id":"001085000001"},"channel":"counter","fields":{}'
+req POST /api/v1/dossiers "${AUTH[@]}" --data-binary "{\"procedure\":\"birth_registration\",$RECEIPT,\"urgent\":true}"
+check_eq "a receipt with an unknown member: 400 naming it" "400 urgent" \
+    "$status $(jv 'd["error"]["field"]')"
+req POST /api/v1/dossiers "${AUTH[@]}" --data-binary \
+    '{"procedure":"birth_registration","applicant":{"kind":"person","id":"001085000001","age":3}}'
+check_eq "an applicant with an unknown member: 400 naming it" "400 applicant.age" \
+    "$status $(jv 'd["error"]["field"]')"
+req POST /api/v1/dossiers "${AUTH[@]}" --data-binary "{$RECEIPT}"
+check_eq "a receipt without a procedure: 400, not 404" "400 procedure" \
+    "$status $(jv 'd["error"]["field"]')"
+check_contains "and it says the procedure is required" "procedure is required" \
+    "$(jv 'd["error"]["message"]')"
+req POST /api/v1/dossiers/K7M-4QX-9PD/actions "${AUTH[@]}" --data-binary '{"action":"review","why":1}'
+check_eq "an action with an unknown member: 400 naming it" "400 why" \
+    "$status $(jv 'd["error"]["field"]')"
+req POST "/api/v1/dossiers?fast=1" "${AUTH[@]}" --data-binary "{\"procedure\":\"birth_registration\",$RECEIPT}"
+check_eq "a receipt with a query parameter: 400" 400 "$status"
+check_eq "none of it was written" "$HEAD" "$(log_head)"
+
 done_testing
