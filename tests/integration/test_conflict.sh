@@ -14,60 +14,12 @@
 # a silent child.
 
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/tree.sh"
 
-declare -A PORT DIR PID UNIT PARENT ORIGIN TOKEN
 SERVE_OPTS=(--threads 2 --sync-heartbeat 0.5 --silent-after 2 --sync-retry-max 1 --trace sync)
 ID=001090123456
 
-stop_all() {
-    for n in "${!PID[@]}"; do
-        [ -n "${PID[$n]}" ] && kill -INT "${PID[$n]}" 2>/dev/null
-    done
-    wait 2>/dev/null
-}
-trap 'stop_all; cleanup' EXIT
-
-url() { echo "http://127.0.0.1:${PORT[$1]}"; }
-
-node_new() { # node_new NAME UNIT [PARENT]
-    local name=$1 unit=$2 parent=${3:-}
-    PORT[$name]=$(free_port)
-    DIR[$name]=$TMP/nodes/$name
-    UNIT[$name]=$unit
-    PARENT[$name]=$parent
-    mkdir -p "$TMP/nodes"
-    "$LT" init --data "${DIR[$name]}" --unit "$unit" ${parent:+--parent "$(url "$parent")"} \
-        >"$TMP/$name.init" 2>&1 || return 1
-    ORIGIN[$name]=$(sed -n 's/^created node \([^ ]*\) .*/\1/p' "$TMP/$name.init")
-    TOKEN[$name]=$(account_token "${DIR[$name]}" ops officer "$unit")
-}
-
-node_start() {
-    local name=$1
-    "$LT" serve --data "${DIR[$name]}" --listen "127.0.0.1:${PORT[$name]}" "${SERVE_OPTS[@]}" \
-        >>"$TMP/$name.log" 2>&1 &
-    PID[$name]=$!
-    for _ in $(seq 1 150); do
-        curl -fsS "$(url "$name")/healthz" >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    echo "# node $name did not come up"
-    tail -n 20 "$TMP/$name.log" | sed 's/^/#   /'
-    return 1
-}
-
-node_stop() {
-    kill -INT "${PID[$1]}" 2>/dev/null
-    wait "${PID[$1]}" 2>/dev/null
-    PID[$1]=""
-}
-
-enrol() {
-    local name=$1 token
-    token=$("$LT" enrol --data "${DIR[${PARENT[$name]}]}" --child-unit "${UNIT[$name]}" \
-        2>>"$TMP/enrol.err") || return 1
-    "$LT" enrol --data "${DIR[$name]}" --token "$token" >>"$TMP/enrol.out" 2>>"$TMP/enrol.err"
-}
+trap 'tree_stop; cleanup' EXIT
 
 # req METHOD NAME PATH [TOKEN [BODY [HEADER]]]: prints the status; the body is in $TMP/body
 req() {

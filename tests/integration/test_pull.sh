@@ -14,76 +14,12 @@
 # (python3's sqlite3, read only) and with "lienthong log --verify".
 
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/tree.sh"
 
-declare -A PORT DIR PID UNIT PARENT ORIGIN TOKEN
 SERVE_OPTS=(--threads 2 --sync-heartbeat 0.5 --silent-after 5 --sync-retry-max 1 --trace sync)
 TREE="VN P01 P79 C4 C8 W26740"
 
-stop_all() {
-    for n in "${!PID[@]}"; do
-        [ -n "${PID[$n]}" ] && kill -INT "${PID[$n]}" 2>/dev/null
-    done
-    wait 2>/dev/null
-}
-trap 'stop_all; cleanup' EXIT
-
-url() { echo "http://127.0.0.1:${PORT[$1]}"; }
-
-# node_new NAME UNIT [PARENT_NAME]: lienthong init, and an officer's token
-node_new() {
-    local name=$1 unit=$2 parent=${3:-} port
-    # a port none of the other nodes was given (free_port may hand one out twice)
-    port=$(free_port)
-    while [[ " ${PORT[*]} " == *" $port "* ]]; do port=$(free_port); done
-    PORT[$name]=$port
-    DIR[$name]=$TMP/nodes/$name
-    UNIT[$name]=$unit
-    PARENT[$name]=$parent
-    mkdir -p "$TMP/nodes"
-    local args=(init --data "${DIR[$name]}" --unit "$unit")
-    [ -n "$parent" ] && args+=(--parent "$(url "$parent")")
-    "$LT" "${args[@]}" >"$TMP/$name.init" 2>&1 || {
-        sed 's/^/#   /' "$TMP/$name.init"
-        return 1
-    }
-    ORIGIN[$name]=$(sed -n 's/^created node \([^ ]*\) .*/\1/p' "$TMP/$name.init")
-    TOKEN[$name]=$(account_token "${DIR[$name]}" ops officer "$unit")
-}
-
-node_start() {
-    local name=$1
-    "$LT" serve --data "${DIR[$name]}" --listen "127.0.0.1:${PORT[$name]}" "${SERVE_OPTS[@]}" \
-        >>"$TMP/$name.log" 2>&1 &
-    PID[$name]=$!
-    for _ in $(seq 1 150); do
-        # answered, and by this process (not one that took the port first)
-        curl -fsS "$(url "$name")/healthz" >/dev/null 2>&1 && kill -0 "${PID[$name]}" 2>/dev/null &&
-            return 0
-        sleep 0.1
-    done
-    echo "# node $name did not come up"
-    tail -n 20 "$TMP/$name.log" | sed 's/^/#   /'
-    return 1
-}
-
-node_stop() {
-    kill -INT "${PID[$1]}" 2>/dev/null
-    wait "${PID[$1]}" 2>/dev/null
-    PID[$1]=""
-}
-
-node_kill() {
-    kill -9 "${PID[$1]}" 2>/dev/null
-    wait "${PID[$1]}" 2>/dev/null
-    PID[$1]=""
-}
-
-enrol() {
-    local name=$1 token
-    token=$("$LT" enrol --data "${DIR[${PARENT[$name]}]}" --child-unit "${UNIT[$name]}" \
-        2>>"$TMP/enrol.err") || return 1
-    "$LT" enrol --data "${DIR[$name]}" --token "$token" >>"$TMP/enrol.out" 2>>"$TMP/enrol.err"
-}
+trap 'tree_stop; cleanup' EXIT
 
 # send METHOD NAME PATH JSON [IF_MATCH]: prints the HTTP status
 send() {

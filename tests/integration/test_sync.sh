@@ -12,8 +12,9 @@
 # (python3's sqlite3, read only) and by "lienthong log --verify".
 
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/tree.sh"
 
-declare -A PORT DIR PID UNIT PARENT ORIGIN TOKEN AUDITOR
+declare -A AUDITOR
 SERVE_OPTS=(--threads 2 --sync-heartbeat 0.5 --silent-after 3 --sync-retry-max 1 --trace sync)
 WRITERS=""
 PROXY_PID=""
@@ -22,73 +23,16 @@ UP_PID=""
 stop_all() {
     touch "$TMP/stop-writers"
     for w in $WRITERS; do kill "$w" 2>/dev/null; done
-    for n in "${!PID[@]}"; do
-        [ -n "${PID[$n]}" ] && kill -INT "${PID[$n]}" 2>/dev/null
-    done
     [ -n "$PROXY_PID" ] && kill "$PROXY_PID" 2>/dev/null
     [ -n "$UP_PID" ] && kill -INT "$UP_PID" 2>/dev/null
-    wait 2>/dev/null
+    tree_stop
+}
+
+# Each node also has an auditor.
+node_new_extra() {
+    AUDITOR[$1]=$(account_token "${DIR[$1]}" inspector auditor "${UNIT[$1]}")
 }
 trap 'stop_all; cleanup' EXIT
-
-url() { echo "http://127.0.0.1:${PORT[$1]}"; }
-
-# node_new NAME UNIT [PARENT_NAME [PARENT_URL]]: lienthong init
-node_new() {
-    local name=$1 unit=$2 parent=${3:-} purl=${4:-}
-    PORT[$name]=$(free_port)
-    DIR[$name]=$TMP/nodes/$name
-    UNIT[$name]=$unit
-    PARENT[$name]=$parent
-    mkdir -p "$TMP/nodes"
-    local args=(init --data "${DIR[$name]}" --unit "$unit")
-    if [ -n "$parent" ]; then
-        args+=(--parent "${purl:-$(url "$parent")}")
-    fi
-    "$LT" "${args[@]}" >"$TMP/$name.init" 2>&1 || {
-        sed 's/^/#   /' "$TMP/$name.init"
-        return 1
-    }
-    ORIGIN[$name]=$(sed -n 's/^created node \([^ ]*\) .*/\1/p' "$TMP/$name.init")
-    # An officer of the node's unit writes, reads and watches sync.
-    TOKEN[$name]=$(account_token "${DIR[$name]}" ops officer "$unit")
-    AUDITOR[$name]=$(account_token "${DIR[$name]}" inspector auditor "$unit")
-}
-
-# node_start NAME: serve and wait for /healthz (15 s at most)
-node_start() {
-    local name=$1
-    "$LT" serve --data "${DIR[$name]}" --listen "127.0.0.1:${PORT[$name]}" "${SERVE_OPTS[@]}" \
-        >>"$TMP/$name.log" 2>&1 &
-    PID[$name]=$!
-    for _ in $(seq 1 150); do
-        curl -fsS "$(url "$name")/healthz" >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    echo "# node $name did not come up"
-    tail -n 20 "$TMP/$name.log" | sed 's/^/#   /'
-    return 1
-}
-
-node_stop() { # SIGINT, and wait for the process to end
-    kill -INT "${PID[$1]}" 2>/dev/null
-    wait "${PID[$1]}" 2>/dev/null
-    PID[$1]=""
-}
-
-node_kill() {
-    kill -9 "${PID[$1]}" 2>/dev/null
-    wait "${PID[$1]}" 2>/dev/null
-    PID[$1]=""
-}
-
-# enrol NAME: a token from the parent's database, sent by the child
-enrol() {
-    local name=$1 token
-    token=$("$LT" enrol --data "${DIR[${PARENT[$name]}]}" --child-unit "${UNIT[$name]}" \
-        2>>"$TMP/enrol.err") || return 1
-    "$LT" enrol --data "${DIR[$name]}" --token "$token" >>"$TMP/enrol.out" 2>>"$TMP/enrol.err"
-}
 
 # post NAME PATH JSON: prints the HTTP status
 post() {
