@@ -297,6 +297,9 @@ static void test_refused_actions_change_nothing(void **state)
     assert_string_equal(err.detail, "the actions allowed now: review");
     act(f, &other, code, "{\"action\":\"review\"}", LT_EFORBIDDEN, &err);
     act(f, &clerk, code, "{\"action\":\"review\"}", LT_EFORBIDDEN, &err);
+    /* a clerk never approves: told so, not which actions the status allows */
+    act(f, &clerk, code, "{\"action\":\"approve\"}", LT_EFORBIDDEN, &err);
+    assert_string_equal(err.message, "only an officer of the competent unit decides this dossier");
     act(f, &citizen, code, "{\"action\":\"review\"}", LT_EFORBIDDEN, &err);
     act(f, NULL, code, "{\"action\":\"review\"}", LT_EUNAUTH, &err);
     act(f, &officer, code, "{\"action\":\"dance\"}", LT_EINVAL, &err);
