@@ -323,6 +323,7 @@ static enum lt_code check_applicant(struct oss *o, struct receipt *r, struct lt_
 {
     bool person = r->kind != NULL && strcmp(r->kind, "person") == 0;
     bool business = r->kind != NULL && strcmp(r->kind, "business") == 0;
+    struct personal_id pid;
     json_t *rec = NULL;
     const char *status;
     enum lt_code rc;
@@ -332,6 +333,12 @@ static enum lt_code check_applicant(struct oss *o, struct receipt *r, struct lt_
     }
     if (r->id == NULL || r->id[0] == '\0' || strlen(r->id) > 16) {
         return refuse(err, "applicant.id", "%s", "applicant.id is required");
+    }
+    rc = person ? ids_personal_id_parse(o->u, r->id, &pid, err)
+                : ids_enterprise_code_check(r->id, err);
+    if (rc != LT_OK) {
+        lt_error_field(err, "applicant.id");
+        return rc;
     }
     rc = registry_get(o->node, person ? REG_PERSON : REG_BUSINESS, r->id, &rec, NULL, err);
     if (rc == LT_ENOTFOUND) {

@@ -203,6 +203,13 @@ static void test_bad_input_writes_nothing(void **state)
             LT_EINVAL, &err);
     assert_string_equal(err.field, "applicant.id");
     receive(f, &clerk,
+            "{\"procedure\":\"land_mortgage\",\"applicant\":{\"kind\":\"person\",\"id\":\"12\"},"
+            "\"channel\":\"counter\",\"documents\":[\"application\",\"contract\"],"
+            "\"fields\":{\"parcel_id\":\"" PARCEL "\",\"mortgagee\":\"Ngân hàng A\"}}",
+            LT_EINVAL, &err);
+    assert_string_equal(err.field, "applicant.id"); /* malformed: said so, not "no person 12" */
+    assert_null(strstr(err.message, "no person"));
+    receive(f, &clerk,
             "{\"procedure\":\"land_mortgage\",\"applicant\":{\"kind\":\"person\",\"id\":\"" DEAD
             "\"},\"channel\":\"counter\",\"documents\":[\"application\",\"contract\"],"
             "\"fields\":{\"parcel_id\":\"" PARCEL "\",\"mortgagee\":\"Ngân hàng A\"}}",
