@@ -89,6 +89,10 @@ static enum lt_code check_record(struct oss *o, struct receipt *r, const struct 
     char entity[96];
     enum lt_code rc = registry_get(o->node, kind, key, &rec, &version, err);
 
+    if (rc == LT_EINVAL) {
+        lt_error_field(err, path); /* a key that cannot be one: say where it was written */
+        return rc;
+    }
     if (rc != LT_OK && rc != LT_ENOTFOUND) {
         return rc;
     }

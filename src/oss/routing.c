@@ -37,6 +37,9 @@ enum lt_code oss_record_unit(struct oss *o, enum registry_kind kind, const char 
                                                : "no record \"%s\" to route by",
                          key);
     }
+    if (rc == LT_EINVAL) {
+        lt_error_field(err, field);
+    }
     if (rc != LT_OK) {
         return rc;
     }

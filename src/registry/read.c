@@ -16,6 +16,7 @@
 
 #include "core/date.h"
 #include "core/utf8.h"
+#include "registry/ids.h"
 #include "registry/kinds.h"
 #include "core/banned.h"
 
@@ -27,6 +28,21 @@ static enum lt_code check_key(const struct kind_def *k, const char *key, struct 
     if (key == NULL || key[0] == '\0' || strlen(key) >= REG_KEY_MAX) {
         lt_error_set(err, LT_EINVAL, "no valid %s key given", k->name);
         lt_error_field(err, "key");
+        return LT_EINVAL;
+    }
+    /*
+     * A key that cannot be one is refused as malformed, not looked up and
+     * answered "no such record": the two call for different fixes.  Only the
+     * form is checked (the province digits of a personal ID need the units
+     * register, which a read on a bare connection does not have).
+     */
+    if (k == kind_get(REG_PERSON) && (strlen(key) != 12 || strspn(key, "0123456789") != 12)) {
+        lt_error_set(err, LT_EINVAL, "personal ID \"%.40s\" is not 12 digits", key);
+        lt_error_field(err, "id");
+        return LT_EINVAL;
+    }
+    if (k == kind_get(REG_BUSINESS) && ids_enterprise_code_check(key, err) != LT_OK) {
+        lt_error_field(err, "code");
         return LT_EINVAL;
     }
     return LT_OK;

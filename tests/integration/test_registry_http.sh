@@ -144,6 +144,14 @@ check_eq "HEAD person: 200 with the ETag" '200 "1"' "$status $(header ETag)"
 
 req GET "/api/v1/people/001099000001"
 check_eq "GET unknown person: 404 not_found" "404 not_found" "$status $(jv 'd["error"]["code"]')"
+req GET "/api/v1/people/00109900001"
+check_eq "GET a personal ID of 11 digits: 400 naming id" "400 invalid_input id" \
+    "$status $(jv 'd["error"]["code"]') $(jv 'd["error"]["field"]')"
+req GET "/api/v1/people/00109900000x/history"
+check_eq "history of a malformed personal ID: 400" 400 "$status"
+req GET "/api/v1/businesses/0100109107"
+check_eq "GET an enterprise code with a wrong check digit: 400 naming code" "400 code" \
+    "$status $(jv 'd["error"]["field"]')"
 
 # --- change ------------------------------------------------------------------
 
