@@ -689,6 +689,7 @@ static enum lt_code run_write(struct http_request *req, void *arg, struct lt_err
     ch.actor = j->actor;
     ch.cause = j->cause;
     ch.effective = j->effective;
+    ch.skip_same = true; /* a PUT of the record as it stands answers its version, unchanged */
     rc = registry_write(j->k->node, &ch, &version, err);
     if (rc != LT_OK) {
         rc = reply_write_error(req, err, version);

@@ -126,6 +126,8 @@ struct registry_change {
     int32_t effective;      /* the day it takes effect; DATE_MIN: today */
     const char *event_type; /* NULL: "<kind>.registered" (base 0) or "<kind>.changed";
                              * else "<kind>.<verb>", lower case, e.g. "person.died" */
+    bool skip_same;         /* a change that leaves the record as it is at base_version
+                             * writes nothing: *version stays base_version */
 };
 
 /*

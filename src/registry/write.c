@@ -29,6 +29,8 @@ struct prep {
     const struct kind_def *k;
     json_t *canon;
     char *text;
+    size_t len;
+    bool skip_same; /* registry_change.skip_same */
     struct facts f;
     struct event ev;
 };
@@ -126,6 +128,37 @@ static enum lt_code prepare(const struct units *u, const struct registry_change 
     p->ev.base_version = ch->base_version;
     p->ev.effective = ch->effective == DATE_MIN ? date_today() : ch->effective;
     p->ev.body = p->text; /* borrowed: never event_release'd */
+    p->len = len;
+    p->skip_same = ch->skip_same && ch->base_version > 0;
+    return LT_OK;
+}
+
+/*
+ * Whether the record stands at the change's base version exactly as the
+ * change would leave it.  A stale base is not "the same": the append then
+ * refuses it as a conflict.
+ */
+static enum lt_code same_as_stored(struct store_conn *c, const struct prep *p, bool *same,
+                                   struct lt_error *err)
+{
+    struct store_stmt *st;
+    char sql[128];
+    enum store_step step;
+    enum lt_code rc;
+
+    *same = false;
+    snprintf(sql, sizeof(sql), "SELECT record, version FROM %s WHERE key = ?", p->k->table);
+    rc = store_prepare(c, sql, &st, err);
+    if (rc != LT_OK) {
+        return rc;
+    }
+    store_bind_text(st, 1, p->f.key);
+    step = store_step(st, err);
+    if (step == STORE_ERROR) {
+        return err->code;
+    }
+    *same = step == STORE_ROW && store_col_int(st, 1) == p->ev.base_version &&
+            store_col_bytes(st, 0) == p->len && memcmp(store_col_text(st, 0), p->text, p->len) == 0;
     return LT_OK;
 }
 
@@ -174,6 +207,19 @@ static enum lt_code write_row(struct store_conn *c, struct evlog *log, struct pr
     if (rc != LT_OK) {
         *fatal = rc != LT_EINVAL;
         return rc;
+    }
+    if (p->skip_same) {
+        bool same;
+
+        rc = same_as_stored(c, p, &same, err);
+        if (rc != LT_OK) {
+            *fatal = true;
+            return rc;
+        }
+        if (same) {
+            *version = p->ev.base_version;
+            return LT_OK;
+        }
     }
     /* the body is our own dump of the validated record: no need to parse it again */
     rc = evlog_append_trusted(log, c, &p->ev, &current, err);

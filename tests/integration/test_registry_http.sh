@@ -182,6 +182,15 @@ req GET "/api/v1/people/$AN"
 check_eq "after the stale PUTs: still version 2 and its name" "2 Nguyễn Văn Ân" \
     "$(jv 'str(d["version"]) + " " + d["record"]["full_name"]')"
 
+HEAD=$(log_head)
+send PUT "/api/v1/people/$AN" "$(person $AN 'Nguyễn Văn Ân' 1985-03-04 male)" -H 'If-Match: "2"'
+check_eq "PUT of the record as it stands: 200, still version 2" '200 2 "2"' \
+    "$status $(jv 'd["version"]') $(header ETag)"
+check_eq "PUT of the record as it stands: the log did not move" "$HEAD" \
+    "$(log_head | grep -E '^[0-9]+$')"
+send PUT "/api/v1/people/$AN" "$(person $AN 'Nguyễn Văn Ân' 1985-03-04 male)" -H 'If-Match: "1"'
+refused "PUT of the record as it stands on a stale If-Match" 409 ""
+
 # --- as of a date ------------------------------------------------------------
 
 req GET "/api/v1/people/$AN?as_of=2023-12-31"

@@ -393,6 +393,51 @@ static void test_optimistic_concurrency(void **state)
     free(b);
 }
 
+/* A change with skip_same that leaves the record as it stands writes nothing. */
+static void test_skip_same(void **state)
+{
+    struct fixture *f = *state;
+    struct snapshot before, after;
+    struct lt_error err;
+    char *same = person_json("001085012345", "Nguyễn Văn An", "1985-03-02", "male");
+    char *other = person_json("001085012345", "Nguyễn Văn Anh", "1985-03-02", "male");
+    json_t *rec = json_loads(same, 0, NULL);
+    struct registry_change ch = { .kind = REG_PERSON,
+                                  .record = rec,
+                                  .base_version = 1,
+                                  .actor = "clerk-01",
+                                  .cause = "HS-2025-000124",
+                                  .effective = DATE_MIN,
+                                  .skip_same = true };
+    int64_t v = -1;
+
+    add_person(f->n, "001085012345", "Nguyễn Văn An", "1985-03-02", "male");
+    snap(f->n, &before);
+    assert_int_equal(registry_write(f->n, &ch, &v, &err), LT_OK);
+    assert_int_equal(v, 1);
+    snap(f->n, &after);
+    assert_same(&before, &after);
+    /* without skip_same the same record is a change like any other */
+    ch.skip_same = false;
+    assert_int_equal(registry_write(f->n, &ch, &v, &err), LT_OK);
+    assert_int_equal(v, 2);
+    /* a stale base is a conflict, even when the record would be the same */
+    ch.skip_same = true;
+    ch.base_version = 1;
+    assert_int_equal(registry_write(f->n, &ch, &v, &err), LT_ECONFLICT);
+    assert_int_equal(v, 2);
+    /* a record that differs is written */
+    json_decref(rec);
+    rec = json_loads(other, 0, NULL);
+    ch.record = rec;
+    ch.base_version = 2;
+    assert_int_equal(registry_write(f->n, &ch, &v, &err), LT_OK);
+    assert_int_equal(v, 3);
+    json_decref(rec);
+    free(same);
+    free(other);
+}
+
 static void test_as_of_and_history(void **state)
 {
     struct fixture *f = *state;
@@ -896,6 +941,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refusals_change_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_meta_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_optimistic_concurrency, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_skip_same, setup, teardown),
         cmocka_unit_test_setup_teardown(test_as_of_and_history, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_by_commune_and_province, setup, teardown),
         cmocka_unit_test_setup_teardown(test_benefits_follow_the_person, setup, teardown),
