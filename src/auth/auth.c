@@ -19,6 +19,7 @@
 #include "auth/password.h"
 #include "auth/ratelimit.h"
 #include "core/buf.h"
+#include "core/date.h"
 #include "registry/ids.h"
 #include "core/banned.h"
 
@@ -195,6 +196,12 @@ static enum lt_code check_account(const struct auth *a, const struct auth_princi
     if (!units_code_within(a->units, acct->unit, "VN")) {
         lt_error_set(err, LT_EINVAL, "unknown unit \"%.16s\"", acct->unit);
         lt_error_hint(err, "give a commune or province code, or VN for the whole country");
+        lt_error_field(err, "unit");
+        return LT_EINVAL;
+    }
+    if (strcmp(acct->unit, "VN") != 0 && units_find(a->units, acct->unit, date_today()) == NULL) {
+        units_explain_missing(a->units, acct->unit, err); /* merged away: name its successor */
+        err->code = LT_EINVAL;
         lt_error_field(err, "unit");
         return LT_EINVAL;
     }

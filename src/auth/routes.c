@@ -250,11 +250,12 @@ static enum lt_code post_account(struct http_request *req, void *ctx, struct lt_
     }
     j = xcalloc(1, sizeof(*j));
     if (!auth_role_parse(role, &j->acct.role)) {
-        free(j);
-        json_decref(body);
+        /* role points into body: word the error before letting it go */
         lt_error_set(err, LT_EINVAL, "unknown role \"%.16s\"", role);
         lt_error_hint(err, "one of citizen, clerk, officer, auditor, admin");
         lt_error_field(err, "role");
+        free(j);
+        json_decref(body);
         return LT_EINVAL;
     }
     j->auth = ctx;

@@ -42,8 +42,6 @@
 #define LT_VERSION "0.1.0"
 #endif
 
-#define SUCCESSORS_MAX 8
-
 static const char usage_text[] =
     "usage: lienthong init --data DIR --unit CODE [--parent URL]\n"
     "\n"
@@ -60,44 +58,6 @@ static int fail(const struct lt_error *err)
 {
     lt_error_print(err, stderr);
     return EXIT_FAILED;
-}
-
-/* Explain why a code names no unit today, with the units that took it over. */
-static void unit_refusal(const struct units *u, const char *code, struct lt_error *err)
-{
-    const struct unit *all[8];
-    struct unit_link succ[SUCCESSORS_MAX];
-    const struct unit *last;
-    char to[DATE_STR_MAX], list[LT_ERROR_HINT_MAX] = "";
-    size_t n = units_find_all(u, code, all, 8), ns, used = 0;
-
-    if (n == 0) {
-        lt_error_set(err, LT_ENOTFOUND, "no unit has the code \"%s\"", code);
-        lt_error_hint(err, "find the code by name: lienthong units search \"<name>\"");
-        return;
-    }
-    last = all[(n < 8 ? n : 8) - 1];
-    date_format(last->valid_to, to);
-    lt_error_set(err, LT_ENOTFOUND, "unit \"%s\" (%s) is no longer in force", code, last->name);
-    lt_error_detail(err, "it ended on %s; a node serves a unit that exists today", to);
-    ns = units_successors(u, last, succ, SUCCESSORS_MAX);
-    for (size_t i = 0; i < ns && i < SUCCESSORS_MAX; i++) {
-        if (!unit_valid_on(succ[i].unit, date_today())) {
-            continue;
-        }
-        int w = snprintf(list + used, sizeof(list) - used, "%s%s %s (%s)", used ? ", " : "",
-                         succ[i].unit->code, succ[i].unit->name, unit_edge_kind_name(succ[i].kind));
-        if (w < 0 || (size_t)w >= sizeof(list) - used) {
-            break;
-        }
-        used += (size_t)w;
-    }
-    if (used > 0) {
-        lt_error_hint(err, "it was taken over by: %s", list);
-    } else {
-        lt_error_hint(err, "find today's unit by name: lienthong units search \"%s\"",
-                      last->short_name);
-    }
 }
 
 /* DIR may be created, or is an empty directory; anything else is refused. */
@@ -350,7 +310,7 @@ static int init_node(const char *dir, const char *code, const char *url)
     int version = 0;
 
     if (unit == NULL) {
-        unit_refusal(u, code, &err);
+        units_explain_missing(u, code, &err);
         return fail(&err);
     }
     if (unit->level == UNIT_DISTRICT) {

@@ -16,6 +16,7 @@
 #include "units/units.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -966,4 +967,41 @@ const char *unit_type_name(enum unit_type type)
 const char *unit_edge_kind_name(enum unit_edge_kind kind)
 {
     return kind == UNIT_EDGE_FULL ? "full" : "partial";
+}
+
+void units_explain_missing(const struct units *u, const char *code, struct lt_error *err)
+{
+    const struct unit *all[8];
+    struct unit_link succ[8];
+    const struct unit *last;
+    char to[DATE_STR_MAX], list[LT_ERROR_HINT_MAX] = "";
+    size_t n = units_find_all(u, code, all, 8), ns, used = 0;
+
+    if (n == 0) {
+        lt_error_set(err, LT_ENOTFOUND, "no unit has the code \"%s\"", code);
+        lt_error_hint(err, "find the code by name: lienthong units search \"<name>\"");
+        return;
+    }
+    last = all[(n < 8 ? n : 8) - 1];
+    date_format(last->valid_to, to);
+    lt_error_set(err, LT_ENOTFOUND, "unit \"%s\" (%s) is no longer in force", code, last->name);
+    lt_error_detail(err, "it ended on %s; only units that exist today are accepted", to);
+    ns = units_successors(u, last, succ, 8);
+    for (size_t i = 0; i < ns && i < 8; i++) {
+        if (!unit_valid_on(succ[i].unit, date_today())) {
+            continue;
+        }
+        int w = snprintf(list + used, sizeof(list) - used, "%s%s %s (%s)", used ? ", " : "",
+                         succ[i].unit->code, succ[i].unit->name, unit_edge_kind_name(succ[i].kind));
+        if (w < 0 || (size_t)w >= sizeof(list) - used) {
+            break;
+        }
+        used += (size_t)w;
+    }
+    if (used > 0) {
+        lt_error_hint(err, "it was taken over by: %s", list);
+    } else {
+        lt_error_hint(err, "find today's unit by name: lienthong units search \"%s\"",
+                      last->short_name);
+    }
 }

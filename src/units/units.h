@@ -121,6 +121,12 @@ const struct unit *unit_province(const struct units *u, const struct unit *unit)
 bool units_code_within(const struct units *u, const char *inner, const char *outer);
 
 /*
+ * Why code names no unit in force today: LT_ENOTFOUND in err, naming the
+ * units that took it over (or how to find today's unit by name).
+ */
+void units_explain_missing(const struct units *u, const char *code, struct lt_error *err);
+
+/*
  * Children of unit, in code order, into out[0..max); returns how many there
  * are.  With date != DATE_MIN only children in force on that date count
  * (the nation has both old and new provinces as children).

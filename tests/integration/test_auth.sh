@@ -44,6 +44,10 @@ check "a citizen with one" "$LT" user add --data "$DATA" --account citizen.an --
     --unit 00004 --person 001090000001 --password-file "$TMP/pw"
 check_fails "an unknown role is refused" "$LT" user add --data "$DATA" --account x.y \
     --role king --unit 01 --password-file "$TMP/pw"
+"$LT" user add --data "$DATA" --account clerk.old --role clerk --unit 00022 \
+    --password-file "$TMP/pw" >"$TMP/out" 2>"$TMP/err"
+check_eq "an account of a ward merged away (00022) is refused" 1 "$?"
+check_contains "naming the ward that took it over" "taken over by" "$(cat "$TMP/err")"
 "$LT" user list --data "$DATA" >"$TMP/list"
 check_eq "user list shows the three accounts" 3 "$(grep -c ' active' "$TMP/list")"
 check_contains "with the citizen's ID" "001090000001" "$(cat "$TMP/list")"
@@ -112,6 +116,15 @@ check_eq "an admin of 01 cannot add an account in 79: 403" 403 "$status"
 req POST /api/v1/accounts -H "Authorization: Bearer $ADMIN" \
     --data-binary "{\"account\":\"clerk.bd\",\"password\":\"short\",\"role\":\"clerk\",\"unit\":\"00004\"}"
 check_eq "a weak password over HTTP: 400 naming it" "400 password" "$status $(jv 'd["error"]["field"]')"
+req POST /api/v1/accounts -H "Authorization: Bearer $ADMIN" \
+    --data-binary "{\"account\":\"clerk.bd\",\"password\":\"$PW\",\"role\":\"clerk0123456789\",\"unit\":\"00004\"}"
+check_eq "an unknown role over HTTP: 400 naming it, quoted as sent" \
+    '400 role unknown role "clerk0123456789"' \
+    "$status $(jv 'd["error"]["field"]') $(jv 'd["error"]["message"]')"
+req POST /api/v1/accounts -H "Authorization: Bearer $ADMIN" \
+    --data-binary "{\"account\":\"clerk.bd\",\"password\":\"$PW\",\"role\":\"clerk\",\"unit\":\"00022\"}"
+check_eq "a ward merged away over HTTP: 400 naming unit" "400 unit" \
+    "$status $(jv 'd["error"]["field"]')"
 req POST /api/v1/accounts -H "Authorization: Bearer $ADMIN" \
     --data-binary "{\"account\":\"clerk.bd\",\"password\":\"$PW\",\"role\":\"clerk\",\"unit\":\"00004\"}"
 check_eq "inside: 201" "201 clerk.bd" "$status $(jv 'd["account"]')"
