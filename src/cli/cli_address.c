@@ -652,6 +652,7 @@ struct batch {
     struct buf rec; /* the output record being built */
     struct buf tmp;
     long done, errors;
+    long by_status[ADDRESS_NOT_FOUND + 1]; /* addresses read, by their status */
     double start, last_progress;
     bool progress, tty;
 };
@@ -670,8 +671,12 @@ static void progress(struct batch *b, bool final)
         if (b->progress && b->tty) {
             fputc('\n', stderr);
         }
-        fprintf(stderr, "converted %ld addresses in %.2f s (%.0f/s), %ld errors\n", b->done, dt,
-                dt > 0 ? (double)b->done / dt : 0.0, b->errors);
+        fprintf(stderr,
+                "read %ld addresses in %.2f s (%.0f/s): %ld converted, %ld unchanged, "
+                "%ld ambiguous, %ld not found, %ld errors\n",
+                b->done, dt, dt > 0 ? (double)b->done / dt : 0.0, b->by_status[ADDRESS_CONVERTED],
+                b->by_status[ADDRESS_UNCHANGED], b->by_status[ADDRESS_AMBIGUOUS],
+                b->by_status[ADDRESS_NOT_FOUND], b->errors);
     }
 }
 
@@ -686,6 +691,7 @@ static void convert_one(struct batch *b, long line, const char *s, size_t len,
     if (pre != NULL) {
         err = *pre;
     } else if (address_convert(b->c, s, len, &r, &err) == LT_OK) {
+        b->by_status[r.status]++;
         if (b->o->format == FORMAT_NDJSON) {
             write_ndjson(&b->rec, line, s, len, &r);
         } else {

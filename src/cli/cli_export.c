@@ -38,7 +38,7 @@
 
 static const char usage_text[] =
     "usage: lienthong export --data DIR --kind KIND [--unit CODE] [--format csv|ndjson]\n"
-    "                        [--output FILE]\n"
+    "                        [--output FILE] [--purpose TEXT]\n"
     "\n"
     "Write every record of a registry in key order, as CSV (with a header of\n"
     "its columns, which \"lienthong import\" reads back) or as NDJSON.\n"

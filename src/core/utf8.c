@@ -30,8 +30,13 @@ static void build_fold_table(void)
             fold_table[cp] = (unsigned char)(cp >= 'A' && cp <= 'Z' ? cp + 32 : cp);
             continue;
         }
-        if (utf8proc_category(cp) == UTF8PROC_CATEGORY_MN) {
-            fold_table[cp] = FOLD_DROP; /* a combining mark from NFD input */
+        if (utf8proc_category(cp) == UTF8PROC_CATEGORY_MN ||
+            utf8proc_category(cp) == UTF8PROC_CATEGORY_CF) {
+            fold_table[cp] = FOLD_DROP; /* a combining mark from NFD input; a soft hyphen */
+            continue;
+        }
+        if (utf8proc_category(cp) == UTF8PROC_CATEGORY_ZS) {
+            fold_table[cp] = ' '; /* a no-break space */
             continue;
         }
         n = utf8proc_decompose_char(cp, dec, 8, (utf8proc_option_t)options, NULL);
@@ -128,6 +133,74 @@ enum lt_code utf8_nfc(const char *s, size_t len, struct buf *out, struct lt_erro
     return LT_OK;
 }
 
+/*
+ * Whether the sequence at b (n bytes left) may hold a space or format
+ * character: not for ASCII, nor for the blocks of Vietnamese letters and
+ * combining marks (lead bytes C3-C7, CC, CD; U+1EA0-U+1EFF), which are
+ * skipped without decoding.
+ */
+static bool may_be_odd(const unsigned char *b, size_t n)
+{
+    if (b[0] < 0x80 || (b[0] >= 0xc3 && b[0] <= 0xc7) || b[0] == 0xcc || b[0] == 0xcd) {
+        return false;
+    }
+    return !(b[0] == 0xe1 && n > 1 && (b[1] == 0xba || b[1] == 0xbb));
+}
+
+/* The offset of the first character of category cat at or after from (len if none). */
+static size_t find_category(const char *s, size_t len, size_t from, utf8proc_category_t cat,
+                            int *cp)
+{
+    size_t i = from;
+
+    while (i < len) {
+        const unsigned char *b = (const unsigned char *)s + i;
+        int c, n;
+
+        if (!may_be_odd(b, len - i)) {
+            i++;
+            continue;
+        }
+        n = utf8_decode(s + i, len - i, &c);
+        if (n <= 0) {
+            i++;
+            continue;
+        }
+        if (utf8proc_category(c) == cat && c != ' ') {
+            *cp = c;
+            return i;
+        }
+        i += (size_t)n;
+    }
+    return len;
+}
+
+size_t utf8_find_invisible(const char *s, size_t len, int *cp)
+{
+    return find_category(s, len, 0, UTF8PROC_CATEGORY_CF, cp);
+}
+
+bool utf8_plain_spaces(const char *s, size_t len, struct buf *out)
+{
+    size_t from = 0;
+    int cp;
+    size_t at = find_category(s, len, 0, UTF8PROC_CATEGORY_ZS, &cp);
+
+    if (at == len) {
+        return false;
+    }
+    while (at < len) {
+        int n = utf8_decode(s + at, len - at, &cp);
+
+        buf_append(out, s + from, at - from);
+        buf_append(out, " ", 1);
+        from = at + (size_t)(n > 0 ? n : 1);
+        at = find_category(s, len, from, UTF8PROC_CATEGORY_ZS, &cp);
+    }
+    buf_append(out, s + from, len - from);
+    return true;
+}
+
 size_t utf8_fold(const char *s, size_t len, char *out, size_t outcap)
 {
     size_t i = 0;
@@ -155,6 +228,13 @@ size_t utf8_fold(const char *s, size_t len, char *out, size_t outcap)
         }
         i += (size_t)n;
         if (cp < FOLD_TABLE_SIZE && fold_table[cp] == FOLD_DROP) {
+            continue;
+        }
+        if (cp >= FOLD_TABLE_SIZE && utf8proc_category(cp) == UTF8PROC_CATEGORY_CF) {
+            continue; /* a zero-width joiner or the like */
+        }
+        if (cp >= FOLD_TABLE_SIZE && utf8proc_category(cp) == UTF8PROC_CATEGORY_ZS) {
+            out[o++] = ' ';
             continue;
         }
         if (cp < FOLD_TABLE_SIZE && fold_table[cp] != 0) {

@@ -43,6 +43,22 @@ size_t utf8_fold(const char *s, size_t len, char *out, size_t outcap);
  */
 size_t utf8_fold_words(const char *s, size_t len, char *out, size_t outcap);
 
+/*
+ * The byte offset in valid UTF-8 s[0..len) of the first invisible format
+ * character (Unicode category Cf: zero-width space and joiners, soft
+ * hyphen, direction marks, byte order mark), its code point in *cp; len if
+ * there is none.  Such characters come with pasted text and make two
+ * spellings of one name that look the same.
+ */
+size_t utf8_find_invisible(const char *s, size_t len, int *cp);
+
+/*
+ * If valid UTF-8 s[0..len) holds a space other than U+0020 (category Zs:
+ * no-break space, thin space, ideographic space...), append s to out with
+ * each of them as U+0020 and return true; else return false, out untouched.
+ */
+bool utf8_plain_spaces(const char *s, size_t len, struct buf *out);
+
 /* Decode one code point at s (len bytes left); returns its byte length, or
  * a negative number for an invalid sequence. */
 int utf8_decode(const char *s, size_t len, int *cp);

@@ -628,6 +628,20 @@ static enum lt_code base_version(struct http_request *req, int64_t *out, struct 
             return LT_EINVAL;
         }
         *out = v;
+        if (http_request_query(req, "base_version") == NULL) {
+            return LT_OK;
+        }
+        /* both given: they must agree, or which one the client meant is a guess */
+        if (query_long(req, "base_version", 1, INT32_MAX, &v, err) != LT_OK) {
+            return LT_EINVAL;
+        }
+        if (v != *out) {
+            lt_error_set(err, LT_EINVAL, "If-Match and base_version name different versions");
+            lt_error_detail(err, "If-Match %lld, base_version %ld", (long long)*out, v);
+            lt_error_hint(err, "send one of them");
+            lt_error_field(err, "base_version");
+            return LT_EINVAL;
+        }
         return LT_OK;
     }
     if (query_long(req, "base_version", 1, INT32_MAX, &v, err) != LT_OK) {

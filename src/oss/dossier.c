@@ -467,6 +467,12 @@ static enum lt_code parse_action(const json_t *req, struct action *ac, struct lt
         lt_error_field(err, "reason");
         return LT_EINVAL;
     }
+    if (ac->a == OSS_REQUEST_INFO && ac->note == NULL && ac->reason == NULL) {
+        lt_error_set(err, LT_EINVAL, "asking the applicant for more needs what to bring");
+        lt_error_hint(err, "say it in note, e.g. \"the original of the rental contract\"");
+        lt_error_field(err, "note");
+        return LT_EINVAL;
+    }
     return LT_OK;
 }
 

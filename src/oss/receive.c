@@ -152,8 +152,16 @@ static enum lt_code check_text_value(struct oss *o, const struct oss_field *f, c
     int32_t day;
     enum lt_code rc = LT_OK;
 
+    int cp;
+
     if (s[0] == '\0' || strlen(s) > TEXT_MAX || !utf8_valid_text(s, strlen(s), NULL)) {
         return refuse(err, path, "%s: empty, too long or not valid text", f->name);
+    }
+    if (utf8_find_invisible(s, strlen(s), &cp) < strlen(s)) {
+        lt_error_set(err, LT_EINVAL, "%s: an invisible character (U+%04X)", f->name, (unsigned)cp);
+        lt_error_hint(err, "type the text again; pasted text often carries such characters");
+        lt_error_field(err, path);
+        return LT_EINVAL;
     }
     switch (f->type) {
     case OSS_F_DATE:

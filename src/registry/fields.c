@@ -321,8 +321,9 @@ static size_t utf8_chars(const char *s, size_t len)
 
 /*
  * The canonical text of a string value: valid UTF-8 without control
- * characters, trimmed, NFC, at most max characters.  *out is NULL for a
- * value that is empty after trimming.
+ * characters or invisible format characters, every space U+0020, trimmed,
+ * NFC, at most max characters.  *out is NULL for a value that is empty
+ * after trimming.
  */
 static enum lt_code canonical_text(const struct field *f, const json_t *j, const char *path,
                                    json_t **out, struct lt_error *err)
@@ -330,9 +331,10 @@ static enum lt_code canonical_text(const struct field *f, const json_t *j, const
     const char *s = json_string_value(j);
     size_t len = json_string_length(j);
     size_t bad;
-    struct buf b;
+    struct buf b, sp;
     struct lt_error tmp;
     enum lt_code rc = LT_OK;
+    int cp;
 
     *out = NULL;
     if (len > TEXT_MAX_BYTES || len > (size_t)f->max * 4 + 64) {
@@ -340,6 +342,19 @@ static enum lt_code canonical_text(const struct field *f, const json_t *j, const
     }
     if (!utf8_valid_text(s, len, &bad)) {
         return field_error(err, path, "invalid UTF-8 or a control character at byte %zu", bad);
+    }
+    bad = utf8_find_invisible(s, len, &cp);
+    if (bad < len) {
+        field_error(err, path, "an invisible character (U+%04X) at character %zu", (unsigned)cp,
+                    utf8_chars(s, bad) + 1);
+        lt_error_hint(err, "type the text again; pasted text often carries such characters");
+        return LT_EINVAL;
+    }
+    buf_init(&sp, len + 1);
+    buf_init(&b, TEXT_MAX_BYTES * 2);
+    if (utf8_plain_spaces(s, len, &sp)) { /* a no-break space is a space */
+        s = sp.data;
+        len = sp.len;
     }
     while (len > 0 && (*s == ' ' || *s == '\t')) {
         s++;
@@ -349,16 +364,16 @@ static enum lt_code canonical_text(const struct field *f, const json_t *j, const
         len--;
     }
     if (len == 0) {
-        return LT_OK;
+        goto out;
     }
     if (text_is_nfc(s, len)) {
         if (utf8_chars(s, len) > (size_t)f->max) {
-            return field_error(err, path, "longer than %d characters", f->max);
+            rc = field_error(err, path, "longer than %d characters", f->max);
+            goto out;
         }
         *out = json_stringn_nocheck(s, len);
-        return LT_OK;
+        goto out;
     }
-    buf_init(&b, TEXT_MAX_BYTES * 2);
     if (utf8_nfc(s, len, &b, &tmp) != LT_OK) {
         rc = wrap_error(err, path, &tmp);
         goto out;
@@ -371,6 +386,7 @@ static enum lt_code canonical_text(const struct field *f, const json_t *j, const
 
 out:
     buf_release(&b);
+    buf_release(&sp);
     return rc;
 }
 
@@ -479,7 +495,7 @@ static enum lt_code value_number(const struct field *f, const json_t *j, const c
     if (off < 0) {
         off = -off;
     }
-    if (off > 1e-6 * (scaled > 1 ? scaled : 1)) {
+    if (off > 1e-9 * (scaled > 1 ? scaled : 1)) { /* the error of a double, not a digit */
         return field_error(err, path, "%.10g has more than %d decimal places", x, f->decimals);
     }
     if (units % (int64_t)tens[f->decimals] == 0) {

@@ -178,6 +178,14 @@ static enum lt_code conflict(const struct prep *p, int64_t current, int64_t *ver
         lt_error_hint(err, "to change it, send base_version %lld", (long long)current);
         return LT_ECONFLICT;
     }
+    if (p->ev.base_version > current) {
+        lt_error_set(err, LT_ECONFLICT, "%s \"%s\" has no version %lld yet", p->k->name, p->f.key,
+                     (long long)p->ev.base_version);
+        lt_error_detail(err, "current version %lld", (long long)current);
+        lt_error_hint(err, "read it again and apply the change to version %lld",
+                      (long long)current);
+        return LT_ECONFLICT;
+    }
     lt_error_set(err, LT_ECONFLICT, "%s \"%s\" changed since version %lld", p->k->name, p->f.key,
                  (long long)p->ev.base_version);
     lt_error_detail(err, "current version %lld", (long long)current);

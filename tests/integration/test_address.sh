@@ -66,8 +66,9 @@ check_eq "each line's status, bad ones as errors" "1:converted 2:error 3:error 4
 check_contains "stderr names the line: empty" "line 2: empty address" "$(cat "$TMP/batch.err")"
 check_contains "stderr names the line: invalid UTF-8" "line 3: invalid UTF-8 at byte offset 8" "$(cat "$TMP/batch.err")"
 check_contains "stderr names the line: too long" "line 4: address too long: 5000 bytes" "$(cat "$TMP/batch.err")"
-check_contains "throughput at the end" "converted 6 addresses in" "$(cat "$TMP/batch.err")"
-check_contains "... with the error count" "3 errors" "$(cat "$TMP/batch.err")"
+check_contains "throughput at the end" "read 6 addresses in" "$(cat "$TMP/batch.err")"
+check_contains "... with each status counted" \
+    "2 converted, 0 unchanged, 1 ambiguous, 0 not found, 3 errors" "$(cat "$TMP/batch.err")"
 check_contains "candidates column lists the split" "Phường Sài Gòn" "$(sed -n 2p "$TMP/batch.csv")"
 
 printf 'Phường Bến Nghé, Q1, TPHCM\n' | "$LT" address convert >"$TMP/stdin.csv" 2>/dev/null
@@ -104,7 +105,7 @@ EOF
 check_eq "NDJSON records have the shape of --json" 5 "$same"
 
 printf 'P12, Q.Gò Vấp, TP.HCM\n' | "$LT" address convert --progress >/dev/null 2>"$TMP/progress.err"
-check_contains "--progress reports on stderr" "converted 1 addresses" "$(cat "$TMP/progress.err")"
+check_contains "--progress reports on stderr" "read 1 addresses" "$(cat "$TMP/progress.err")"
 
 # ---- a CSV column ----------------------------------------------------------
 

@@ -190,6 +190,9 @@ check_eq "PUT of the record as it stands: the log did not move" "$HEAD" \
     "$(log_head | grep -E '^[0-9]+$')"
 send PUT "/api/v1/people/$AN" "$(person $AN 'Nguyễn Văn Ân' 1985-03-04 male)" -H 'If-Match: "1"'
 refused "PUT of the record as it stands on a stale If-Match" 409 ""
+send PUT "/api/v1/people/$AN?base_version=1" "$(person $AN 'Nguyễn Văn Ânh' 1985-03-04 male)" \
+    -H 'If-Match: "2"'
+refused "PUT whose If-Match and base_version disagree" 400 base_version
 
 # --- as of a date ------------------------------------------------------------
 

@@ -30,6 +30,34 @@ static void test_fold_vietnamese(void **state)
     assert_fold("Nguye\xcc\x82\xcc\x83n", "nguyen");
     /* Not Latin: kept, lower-cased. */
     assert_fold("Ж", "\xd0\xb6");
+    /* Pasted text: a no-break or thin space is a space, a zero-width joiner
+     * or soft hyphen is nothing. */
+    assert_fold("Lê\xc2\xa0Văn\xe2\x80\x89Mười", "le van muoi");
+    assert_fold("Lê Văn\xe2\x80\x8d Tám", "le van tam");
+    assert_fold("Nguy\xc2\xadễn", "nguyen");
+}
+
+static void test_invisible_and_spaces(void **state)
+{
+    static const char zwj[] = "Lê Văn\xe2\x80\x8d Tám";
+    static const char nbsp[] = "\xc2\xa0Lê\xc2\xa0Văn\xe3\x80\x80Mười";
+    struct buf b;
+    int cp = 0;
+
+    (void)state;
+    assert_int_equal(utf8_find_invisible("Nguyễn Văn Ân", strlen("Nguyễn Văn Ân"), &cp),
+                     strlen("Nguyễn Văn Ân"));
+    assert_int_equal(utf8_find_invisible(zwj, strlen(zwj), &cp), 8);
+    assert_int_equal(cp, 0x200d);
+    assert_int_equal(utf8_find_invisible("\xef\xbb\xbfx", 4, &cp), 0);
+    assert_int_equal(cp, 0xfeff);
+    buf_init(&b, 256);
+    assert_false(utf8_plain_spaces("Lê Văn Tám", strlen("Lê Văn Tám"), &b));
+    assert_int_equal(b.len, 0);
+    assert_true(utf8_plain_spaces(nbsp, strlen(nbsp), &b));
+    assert_int_equal(b.len, strlen(" Lê Văn Mười"));
+    assert_memory_equal(b.data, " Lê Văn Mười", b.len);
+    buf_release(&b);
 }
 
 static void test_fold_invalid_and_truncation(void **state)
@@ -98,6 +126,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fold_vietnamese),
+        cmocka_unit_test(test_invisible_and_spaces),
         cmocka_unit_test(test_fold_invalid_and_truncation),
         cmocka_unit_test(test_fold_words),
         cmocka_unit_test(test_valid_text),

@@ -652,6 +652,8 @@ static void test_death_composite_and_pause(void **state)
     json_decref(d);
     json_decref(act(f, &officer, code, "{\"action\":\"review\"}", LT_OK, &err));
     fixture_at(f, "2026-04-21", 11, 0);
+    act(f, &officer, code, "{\"action\":\"request_info\"}", LT_EINVAL, &err);
+    assert_string_equal(err.field, "note"); /* the applicant must be told what to bring */
     json_decref(act(f, &officer, code,
                     "{\"action\":\"request_info\",\"note\":\"bring the "
                     "death notice original\"}",

@@ -259,7 +259,7 @@ static void test_refusals_change_nothing(void **state)
         { REG_PERSON, 5,
           "{\"id\":\"001060012345\",\"full_name\":\"Cũ\",\"birth_date\":\"1960-01-01\","
           "\"sex\":\"male\",\"ethnicity\":\"01\",\"nationality\":\"VN\",\"status\":\"alive\"}",
-          LT_ECONFLICT, "", "changed since version 5" },
+          LT_ECONFLICT, "", "has no version 5 yet" },
         { REG_PERSON, 1,
           "{\"id\":\"001070012345\",\"full_name\":\"Chưa có\",\"birth_date\":\"1970-01-01\","
           "\"sex\":\"male\",\"ethnicity\":\"01\",\"nationality\":\"VN\",\"status\":\"alive\"}",
