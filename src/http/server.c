@@ -1412,7 +1412,8 @@ void http_reply_header(struct http_request *req, const char *name, const char *v
 
 enum lt_code http_reply_json(struct http_request *req, int status, json_t *body)
 {
-    char *text = json_dumps(body, JSON_COMPACT);
+    /* 15 digits: 9.611, not the 9.6110000000000007 of the double's every digit */
+    char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
     size_t len;
 
     json_decref(body);

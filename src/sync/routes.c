@@ -337,6 +337,9 @@ static enum lt_code read_status(struct sync *s, struct status *st, struct lt_err
     st->up = s->up;
     pthread_mutex_unlock(&s->mu);
     st->now = sync_now_ms();
+    if (st->up.sent_ms > 0 && st->now - st->up.sent_ms > SYNC_PUSH_STUCK_MS) {
+        st->up.connected = false; /* a parent that takes a request and never answers */
+    }
     return store_read(s->store, gather, st, err);
 }
 
@@ -389,9 +392,10 @@ static json_t *upstream_json(const struct status *st)
         }
         return json_pack("{s:s, s:b}", "parent_url", st->self.parent_url, "enrolled", 0);
     }
-    return json_pack("{s:s, s:s, s:s, s:b, s:b, s:I, s:I, s:f, s:o, s:o, s:o, s:i, s:I, s:I}",
+    return json_pack("{s:s, s:s, s:s, s:b, s:b, s:o, s:I, s:I, s:f, s:o, s:o, s:o, s:i, s:I, s:I}",
                      "parent_url", st->up.url, "parent_origin", st->up.parent_origin, "parent_unit",
-                     st->up.parent_unit, "enrolled", 1, "connected", st->up.connected, "acked",
+                     st->up.parent_unit, "enrolled", 1, "connected", st->up.connected,
+                     "waiting_seconds", age_or_null(st->now, st->up.sent_ms), "acked",
                      (json_int_t)st->up.acked, "backlog_events", (json_int_t)up_backlog(st),
                      "backlog_seconds", seconds_since(st->now, st->up_pending_ms), "last_ack",
                      time_or_null(st->up.last_ok_ms), "seconds_since_ack",
@@ -510,7 +514,7 @@ static void upstream_metrics(struct buf *m, const struct status *st)
     sample(m, "lienthong_sync_upstream_backlog_seconds", "",
            seconds_since(st->now, st->up_pending_ms));
     family(m, "lienthong_sync_upstream_connected", "gauge",
-           "1 if the last request to the parent was answered.");
+           "1 if the last request to the parent was answered and none has waited over 15 s.");
     sample(m, "lienthong_sync_upstream_connected", "", st->up.connected ? 1 : 0);
     family(m, "lienthong_sync_upstream_events_total", "counter",
            "Events sent to the parent and acknowledged.");

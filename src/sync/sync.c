@@ -382,8 +382,14 @@ static enum lt_code push_once(struct sync *s, struct pusher *p, struct lt_error 
 
     rc = build_batch(s, p, acked, &o, err);
     if (rc == LT_OK) {
+        pthread_mutex_lock(&s->mu);
+        s->up.sent_ms = sync_now_ms();
+        pthread_mutex_unlock(&s->mu);
         rc = sync_client_request(p->cl, "POST", PUSH_PATH, p->body.data, p->body.len, &status,
                                  &p->reply, err);
+        pthread_mutex_lock(&s->mu);
+        s->up.sent_ms = 0;
+        pthread_mutex_unlock(&s->mu);
     }
     if (rc == LT_OK) {
         rc = answer_ack(&p->reply, status, &ack, err);

@@ -28,10 +28,17 @@ struct upstream {
     int64_t acked;      /* the position the parent acknowledged */
     bool connected;     /* the last request was answered */
     int64_t last_ok_ms; /* wall time of the last accepted push */
+    int64_t sent_ms;    /* wall time the push in flight was sent; 0: none in flight */
     char last_error[LT_ERROR_MESSAGE_MAX];
     int failures; /* in a row */
     uint64_t batches, events_sent;
 };
+
+/*
+ * A push unanswered for this long counts as a lost connection in the status
+ * report, though the request waits on (a parent under load may be slow).
+ */
+#define SYNC_PUSH_STUCK_MS 15000
 
 /* Whether a child was silent at the last look (sync thread only). */
 struct child_flag {

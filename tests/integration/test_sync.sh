@@ -258,6 +258,23 @@ check_eq "a backlog goes up in large batches, not one request per event" "yes" \
     "$([ "${largest:-0}" -ge 20 ] && echo yes)"
 wait_eq 10 false child_of VN P01 "['silent']"
 check_eq "the centre sees the province again" "false" "$(child_of VN P01 "['silent']")"
+
+# --- the province hangs: it takes the request and never answers ---------------
+section "parent hung"
+kill -STOP "${PID[P01]}"
+hung=$(sed -n '21p' "$TMP/gen/people.ndjson")
+check_eq "the commune writes while its parent hangs" 201 "$(post C4 /api/v1/people "$hung")"
+wait_eq 25 false status C4 "d['upstream']['connected']"
+check_eq "a push unanswered for 15 s counts as not connected" "false" \
+    "$(status C4 "d['upstream']['connected']")"
+check_eq "saying how long it has waited" "yes" \
+    "$(status C4 "'yes' if (d['upstream']['waiting_seconds'] or 0) > 15 else 'no'")"
+kill -CONT "${PID[P01]}"
+wait_eq 15 0 status C4 "d['upstream']['backlog_events']"
+check_eq "once the parent answers, the backlog goes" "0" \
+    "$(status C4 "d['upstream']['backlog_events']")"
+check_eq "and it is connected again, waiting for nothing" "[true, null]" \
+    "$(status C4 "[d['upstream']['connected'], d['upstream']['waiting_seconds']]")"
 check_contains "the commune logged the reconnection" "connected to parent" "$(cat "$TMP/C4.log")"
 
 # --- kill -9 at random moments under a steady stream of writes -------------
