@@ -135,11 +135,13 @@ enum lt_code import_header_read(enum registry_kind kind, const struct import_row
         seen[c] = true;
         h->column[i] = c;
     }
+    h->ncells = row->ncells;
     for (size_t c = 0; c < h->ncolumns; c++) {
-        if (!seen[c]) {
-            lt_error_set(err, LT_EINVAL, "the header has no column \"%s\"", h->columns[c]);
+        if (!seen[c] && registry_column_required(kind, c)) {
+            lt_error_set(err, LT_EINVAL, "the header has no column \"%s\", which is required",
+                         h->columns[c]);
             lt_error_field(err, h->columns[c]);
-            lt_error_hint(err, "name every column of the %s registry once, in any order",
+            lt_error_hint(err, "name every required column of the %s registry once, in any order",
                           registry_kind_name(kind));
             return LT_EINVAL;
         }
@@ -157,17 +159,20 @@ enum lt_code import_csv_record(const struct import_header *h, const struct impor
     if (row->err.code != LT_OK) {
         return row_error(row, err);
     }
-    if (row->ncells < h->ncolumns) {
+    if (row->ncells < h->ncells) {
         const char *missing = h->columns[h->column[row->ncells]];
 
         lt_error_set(err, LT_EINVAL, "%zu cells, the header has %zu: no cell for column \"%s\"",
-                     row->ncells, h->ncolumns, missing);
+                     row->ncells, h->ncells, missing);
         lt_error_field(err, missing);
         return LT_EINVAL;
     }
-    if (row->ncells > h->ncolumns) {
+    if (row->ncells > h->ncells) {
         return lt_error_set(err, LT_EINVAL, "%zu cells, the header has %zu columns", row->ncells,
-                            h->ncolumns);
+                            h->ncells);
+    }
+    for (size_t c = 0; c < h->ncolumns; c++) {
+        cells[c] = ""; /* a column the header left out */
     }
     for (size_t i = 0; i < row->ncells; i++) {
         const char *name = h->columns[h->column[i]];

@@ -24,13 +24,15 @@
 struct import_header {
     enum registry_kind kind;
     const char *const *columns;      /* registry_columns(kind) */
-    size_t ncolumns;                 /* of the kind, and so cells in each row */
+    size_t ncolumns;                 /* of the kind */
+    size_t ncells;                   /* of the header, and so of each row */
     size_t column[IMPORT_CELLS_MAX]; /* cell i holds columns[column[i]] */
 };
 
 /*
  * Read the header row of a CSV file of kind.  LT_EINVAL (field: the column
- * at fault) for an unknown, repeated or missing column, or a bad row.
+ * at fault) for an unknown or repeated column, a missing required one, or
+ * a bad row.  An optional column left out is empty in every row.
  */
 enum lt_code import_header_read(enum registry_kind kind, const struct import_row *row,
                                 struct import_header *h, struct lt_error *err);

@@ -44,6 +44,19 @@ const char *const *registry_columns(enum registry_kind kind)
     return columns[kind];
 }
 
+bool registry_column_required(enum registry_kind kind, size_t i)
+{
+    const struct kind_def *k = kind_get(kind);
+    size_t n = 0;
+
+    for (const struct field *f = k != NULL ? k->fields : NULL; f != NULL && f->name; f++, n++) {
+        if (n == i) {
+            return (f->flags & F_REQUIRED) != 0;
+        }
+    }
+    return false;
+}
+
 static enum lt_code cell_value(const struct field *f, const char *cell, json_t **out,
                                struct lt_error *err)
 {

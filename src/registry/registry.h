@@ -361,6 +361,10 @@ enum lt_code registry_rebuild(struct node *n, int64_t *events, struct lt_error *
  * written as JSON text in their column). */
 const char *const *registry_columns(enum registry_kind kind);
 
+/* Whether column i of registry_columns(kind) must hold a value (a header may leave out the others).
+ */
+bool registry_column_required(enum registry_kind kind, size_t i);
+
 /*
  * A record from the cells of one CSV row, in registry_columns order
  * (ncells must match): "" leaves the field out, integer and number columns

@@ -64,6 +64,41 @@ static void test_header(void **state)
     assert_non_null(strstr(err.message, "no column"));
 }
 
+/* A header may leave out optional columns, not required ones. */
+static void test_header_optional_columns(void **state)
+{
+    static const char text[] = "id,full_name,birth_date,sex,ethnicity,nationality,status\n"
+                               "001085012345,Nguyễn Văn An,1985-03-02,male,01,VN,alive\n";
+    struct import_reader *r = import_reader_mem(text, strlen(text), IMPORT_CSV);
+    struct import_header h;
+    struct import_row row;
+    struct lt_error err;
+    json_t *rec = NULL;
+    char *dump;
+
+    (void)state;
+    assert_int_equal(import_read(r, &row, &err), IMPORT_ROW);
+    assert_int_equal(import_header_read(REG_PERSON, &row, &h, &err), LT_OK);
+    assert_int_equal(h.ncells, 7);
+    assert_int_equal(import_read(r, &row, &err), IMPORT_ROW);
+    assert_int_equal(import_csv_record(&h, &row, &rec, &err), LT_OK);
+    dump = json_dumps(rec, DUMP);
+    assert_string_equal(dump, "{\"id\":\"001085012345\",\"full_name\":\"Nguyễn Văn An\","
+                              "\"birth_date\":\"1985-03-02\",\"sex\":\"male\",\"ethnicity\":"
+                              "\"01\",\"nationality\":\"VN\",\"status\":\"alive\"}");
+    free(dump);
+    json_decref(rec);
+    import_reader_free(r);
+
+    r = import_reader_mem("id,birth_date,sex,ethnicity,nationality,status,mother_id\n", 57,
+                          IMPORT_CSV);
+    assert_int_equal(import_read(r, &row, &err), IMPORT_ROW);
+    assert_int_equal(import_header_read(REG_PERSON, &row, &h, &err), LT_EINVAL);
+    assert_string_equal(err.field, "full_name");
+    assert_non_null(strstr(err.message, "required"));
+    import_reader_free(r);
+}
+
 /* The record of row 2 of a household CSV file, or the error. */
 static enum lt_code household_row(const char *text, json_t **rec, struct lt_error *err)
 {
@@ -188,9 +223,8 @@ static void test_utf8(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_header),
-        cmocka_unit_test(test_csv_record),
-        cmocka_unit_test(test_ndjson_record),
+        cmocka_unit_test(test_header),     cmocka_unit_test(test_header_optional_columns),
+        cmocka_unit_test(test_csv_record), cmocka_unit_test(test_ndjson_record),
         cmocka_unit_test(test_utf8),
     };
 
