@@ -356,6 +356,11 @@ int cmd_units(int argc, char **argv)
     } else if (strcmp(verb, "predecessors") == 0) {
         return verb_lineage(u, arg, &o, false);
     } else if (strcmp(verb, "search") == 0) {
+        if (arg[strspn(arg, " \t")] == '\0') {
+            lt_error_set(&err, LT_EINVAL, "the search text is empty");
+            lt_error_hint(&err, "give a name, e.g. lienthong units search \"ba dinh\"");
+            return fail(&err);
+        }
         return verb_search(u, arg, &o);
     }
     lt_error_set(&err, LT_EINVAL, "unknown verb \"%s\" for units", verb);

@@ -424,8 +424,15 @@ static enum lt_code text_member(const json_t *req, const char *name, const char 
     if (v == NULL || json_is_null(v)) {
         return LT_OK;
     }
-    if (!json_is_string(v) || json_string_length(v) > REASON_MAX) {
-        lt_error_set(err, LT_EINVAL, "%s must be text of at most %d bytes", name, REASON_MAX);
+    if (!json_is_string(v)) {
+        lt_error_set(err, LT_EINVAL, "%s must be text, not %s", name,
+                     json_is_number(v) ? "a number" : "a list, object or true/false");
+        lt_error_hint(err, "quote it: \"%s\": \"...\"", name);
+        lt_error_field(err, name);
+        return LT_EINVAL;
+    }
+    if (json_string_length(v) > REASON_MAX) {
+        lt_error_set(err, LT_EINVAL, "%s is longer than %d bytes", name, REASON_MAX);
         lt_error_field(err, name);
         return LT_EINVAL;
     }

@@ -132,6 +132,9 @@ check_eq "children of 01 today are all in force" true \
 "$LT" units children 01 --json >"$TMP/cli.json" 2>/dev/null
 check_eq "children of 01 equal the CLI's JSON" true \
     "$(jv 'd == json.load(open("'"$TMP/cli.json"'"))')"
+"$LT" units search " " >"$TMP/out" 2>"$TMP/err"
+check_eq "units search of nothing: a usage error" 2 "$?"
+check_contains "saying so" "the search text is empty" "$(cat "$TMP/err")"
 
 req GET /api/v1/units/VN/children
 check_eq "children of VN today: the 34 provinces" 34 "$(jv 'len(d["children"])')"

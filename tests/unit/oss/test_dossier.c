@@ -654,6 +654,8 @@ static void test_death_composite_and_pause(void **state)
     fixture_at(f, "2026-04-21", 11, 0);
     act(f, &officer, code, "{\"action\":\"request_info\"}", LT_EINVAL, &err);
     assert_string_equal(err.field, "note"); /* the applicant must be told what to bring */
+    act(f, &officer, code, "{\"action\":\"request_info\",\"note\":7}", LT_EINVAL, &err);
+    assert_string_equal(err.message, "note must be text, not a number");
     json_decref(act(f, &officer, code,
                     "{\"action\":\"request_info\",\"note\":\"bring the "
                     "death notice original\"}",
