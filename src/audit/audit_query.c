@@ -146,12 +146,19 @@ typedef bool (*row_fn)(struct store_stmt *st, void *arg);
 static enum lt_code run(struct store *s, const struct audit_filter *f, row_fn fn, void *arg,
                         struct lt_error *err)
 {
-    struct store_conn *c = store_reader_get(s);
+    struct store_conn *c;
     struct store_stmt *st;
     struct buf sql;
     enum store_step step = STORE_DONE;
     enum lt_code rc;
 
+    if (f->from_ms > 0 && f->to_ms > 0 && f->from_ms >= f->to_ms) {
+        lt_error_set(err, LT_EINVAL, "the period runs backwards: from is after to");
+        lt_error_hint(err, "give the earlier day as from");
+        lt_error_field(err, "to");
+        return LT_EINVAL;
+    }
+    c = store_reader_get(s);
     buf_init(&sql, 1024);
     build_sql(f, &sql);
     rc = store_prepare(c, buf_str(&sql), &st, err);

@@ -372,8 +372,10 @@ static enum lt_code act_fn(struct store_conn *c, void *arg, struct lt_error *err
         goto out;
     }
     if (ac->want_version != 0 && ac->want_version != version) {
-        rc = lt_error_set(err, LT_ECONFLICT, "dossier %s changed since version %lld", ac->code,
-                          (long long)ac->want_version);
+        rc = lt_error_set(err, LT_ECONFLICT,
+                          ac->want_version > version ? "dossier %s has no version %lld yet"
+                                                     : "dossier %s changed since version %lld",
+                          ac->code, (long long)ac->want_version);
         lt_error_detail(err, "current version %lld", (long long)version);
         lt_error_hint(err, "read the dossier again");
         goto out;

@@ -95,7 +95,11 @@ enum lt_code oss_indicators(struct oss *o, const struct auth_principal *who, con
     if (rc != LT_OK) {
         return rc;
     }
-    un = units_find_default(o->u, unit != NULL && unit[0] ? unit : "VN");
+    if (unit == NULL || unit[0] == '\0') {
+        /* the account's own unit: the guard judged ?unit= only, so VN would leak the nation's */
+        unit = who->unit[0] ? who->unit : "VN";
+    }
+    un = units_find_default(o->u, unit);
     if (un == NULL || un->level == UNIT_DISTRICT) {
         lt_error_set(err, LT_EINVAL, "unit must be a commune, a province or VN");
         lt_error_field(err, "unit");

@@ -97,6 +97,11 @@ done
 req GET "/api/v1/indicators?unit=01&fro=2026-01-01" -H "Authorization: Bearer $OFFICER" \
     -H 'X-Purpose: oss test'
 check_eq "indicators with a misspelt parameter: 400" 400 "$status"
+req GET "/api/v1/indicators" -H "Authorization: Bearer $OFFICER" -H 'X-Purpose: oss test'
+check_eq "indicators without unit: the account's own (01), not the nation's" "200 01" \
+    "$status $(jv 'd["unit"]')"
+req GET "/api/v1/indicators?unit=VN" -H "Authorization: Bearer $OFFICER" -H 'X-Purpose: oss test'
+check_eq "and the nation's, asked by name, is refused" 403 "$status"
 RECEIPT='"applicant":{"kind":"person","id":"001085000001"},"channel":"counter","fields":{}'
 req POST /api/v1/dossiers "${AUTH[@]}" --data-binary "{\"procedure\":\"birth_registration\",$RECEIPT,\"urgent\":true}"
 check_eq "a receipt with an unknown member: 400 naming it" "400 urgent" \
