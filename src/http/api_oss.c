@@ -12,8 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/audit.h"
 #include "core/buf.h"
 #include "core/date.h"
+#include "http/api_registry.h"
 #include "http/json_body.h"
 #include "oss/code.h"
 #include "oss/reference.h"
@@ -198,6 +200,44 @@ static enum lt_code post_action(struct http_request *req, void *ctx, struct lt_e
     return defer_write(req, ctx, code, b_action, run_action, err);
 }
 
+#define DOSSIER_SUBJECTS_MAX 16
+
+/*
+ * A dossier shows who applied and the people its fields name (a child, the
+ * parents, the deceased): its read goes to the audit trail as a read of
+ * each of them, under the request's purpose or else the dossier's code.
+ */
+static enum lt_code record_dossier_read(struct http_request *req, const json_t *d,
+                                        struct lt_error *err)
+{
+    struct audit_subject subj[DOSSIER_SUBJECTS_MAX];
+    const json_t *app = json_object_get(d, "applicant");
+    const char *kind = json_string_value(json_object_get(app, "kind"));
+    const char *id = json_string_value(json_object_get(app, "id"));
+    const char *name;
+    json_t *v;
+    size_t n = 0;
+
+    if (kind != NULL && id != NULL) {
+        bool person = strcmp(kind, "person") == 0;
+
+        subj[n++] = (struct audit_subject){ person ? "person" : "business", id, person ? id : "" };
+    }
+    json_object_foreach(json_object_get(d, "fields"), name, v)
+    {
+        const char *s = json_string_value(v);
+        size_t len = strlen(name);
+
+        if (n < DOSSIER_SUBJECTS_MAX && s != NULL && len > 3 &&
+            strcmp(name + len - 3, "_id") == 0 && strlen(s) == 12 &&
+            strspn(s, "0123456789") == 12 && (id == NULL || strcmp(s, id) != 0)) {
+            subj[n++] = (struct audit_subject){ "person", s, s };
+        }
+    }
+    return api_registry_record_read(req, json_string_value(json_object_get(d, "code")), subj, n,
+                                    err);
+}
+
 static enum lt_code get_dossier(struct http_request *req, void *ctx, struct lt_error *err)
 {
     json_t *d = NULL;
@@ -205,6 +245,12 @@ static enum lt_code get_dossier(struct http_request *req, void *ctx, struct lt_e
 
     if (rc == LT_OK) {
         rc = oss_get(ctx, http_request_principal(req), http_request_param(req, "code"), &d, err);
+    }
+    if (rc == LT_OK) {
+        rc = record_dossier_read(req, d, err);
+        if (rc != LT_OK) {
+            json_decref(d);
+        }
     }
     return rc != LT_OK ? rc : http_reply_json(req, 200, d);
 }

@@ -1028,6 +1028,25 @@ void api_registry_set_audit(struct audit *a)
     recorder = a;
 }
 
+enum lt_code api_registry_record_read(struct http_request *req, const char *purpose,
+                                      const struct audit_subject *subj, size_t count,
+                                      struct lt_error *err)
+{
+    struct access a = { http_request_principal(req), http_request_header(req, "X-Purpose"),
+                        DATE_MIN };
+
+    if (a.purpose != NULL && audit_purpose_check(a.purpose, err) != LT_OK) {
+        return LT_EINVAL;
+    }
+    if (recorder == NULL || count == 0) {
+        return LT_OK;
+    }
+    if (a.purpose == NULL) {
+        a.purpose = purpose;
+    }
+    return record_subjects(req, &a, "read", subj, count, err);
+}
+
 void api_registry_set_metrics(api_metrics_fn fn, void *arg)
 {
     metrics_fn = fn;

@@ -343,8 +343,9 @@ check_eq "32 concurrent POSTs: all 201" 32 "$(grep -c '^201$' "$TMP/codes")"
 AUTH=$ADMIN req GET /metrics
 writes=$(($(grep '^lienthong_store_writes_total' "$TMP/body" | cut -d' ' -f2) - before_w))
 commits=$(($(grep '^lienthong_store_commits_total' "$TMP/body" | cut -d' ' -f2) - before_c))
-check_eq "32 concurrent POSTs: 32 writes in 1 to 32 commits" "32 true" \
-    "$writes $([ "$commits" -ge 1 ] && [ "$commits" -le 32 ] && echo true)"
+# (the audit trail's flusher may write in the same moments: at least 32 writes)
+check_eq "32 concurrent POSTs: at least 32 writes, in no more commits than writes" true \
+    "$([ "$writes" -ge 32 ] && [ "$commits" -ge 1 ] && [ "$commits" -le "$writes" ] && echo true)"
 req GET "/api/v1/people/search?name=nguoi%20thu"
 check_eq "the 32 people can be found" 32 "$(jv 'len(d["results"])')"
 

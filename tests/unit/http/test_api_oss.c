@@ -13,10 +13,13 @@
 #include <curl/curl.h>
 
 #include "../oss/fixture.h"
+#include "audit/audit.h"
 #include "http/api_oss.h"
+#include "http/api_registry.h"
 
 struct web {
     struct fixture *f;
+    struct audit *audit;
     struct http_server *s;
     char base[64];
 };
@@ -55,6 +58,10 @@ static int web_setup(void **state)
     cfg.threads = 2;
     w->s = http_server_new(&cfg, &err);
     http_server_set_guard(w->s, test_guard, NULL);
+    if (audit_new(node_store(w->f->n), node_evlog(w->f->n), NULL, &w->audit, &err) != LT_OK) {
+        return -1;
+    }
+    api_registry_set_audit(w->audit);
     api_oss_register(w->s, w->f->o);
     if (http_server_start(w->s, &err) != LT_OK) {
         return -1;
@@ -70,6 +77,8 @@ static int web_teardown(void **state)
     void *f = w->f;
 
     http_server_free(w->s);
+    api_registry_set_audit(NULL);
+    audit_free(w->audit);
     free(w);
     return fixture_teardown(&f);
 }
@@ -237,6 +246,30 @@ static void test_counter_to_result_over_http(void **state)
     call(w, "GET", path, "citizen:VN:" MOTHER, NULL, &a);
     assert_int_equal(a.status, 403);
     buf_release(&a.body);
+
+    /* the read is in the audit trail as a read of the applicant and of each person named,
+     * under the dossier's code for want of an X-Purpose */
+    {
+        struct audit_filter flt = { .subject_kind = "person",
+                                    .limit = 10,
+                                    .subject_today = DATE_MIN };
+        const char *const named[] = { FATHER, MOTHER, CHILD };
+        struct lt_error err;
+        json_t *page = NULL;
+
+        assert_int_equal(audit_flush(w->audit, &err), LT_OK);
+        for (size_t i = 0; i < 3; i++) {
+            const json_t *item;
+
+            flt.subject_key = named[i];
+            assert_int_equal(audit_query(node_store(w->f->n), &flt, &page, &err), LT_OK);
+            item = json_array_get(json_object_get(page, "items"), 0);
+            assert_non_null(item);
+            assert_string_equal(S(item, "purpose"), code);
+            assert_string_equal(S(item, "actor"), "clerk-00070");
+            json_decref(page);
+        }
+    }
 
     /* the public look-up, JSON and HTML, carries nothing personal */
     snprintf(path, sizeof(path), "/api/v1/public/dossiers/%s", code);
