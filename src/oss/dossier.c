@@ -149,6 +149,18 @@ static json_t *bound_fields(const struct oss_step *s, const json_t *fields)
     return out;
 }
 
+/* The applicant's check, then each effect of p, in ctx (fields: p's own). */
+static enum lt_code run_effects(const struct oss_effect_ctx *ctx, const struct oss_procedure *p,
+                                bool business, struct lt_error *err)
+{
+    enum lt_code rc = oss_effect_check_applicant(ctx, business, err);
+
+    for (size_t i = 0; rc == LT_OK && i < p->neffects; i++) {
+        rc = oss_effect_apply(ctx, p->effects[i], err);
+    }
+    return rc;
+}
+
 static enum lt_code apply_effects(struct action *ac, struct store_conn *c, const json_t *doc,
                                   const struct oss_procedure *p, const json_t *fields,
                                   struct lt_error *err)
@@ -164,13 +176,83 @@ static enum lt_code apply_effects(struct action *ac, struct store_conn *c, const
         .today = oss_today(ac->o),
     };
 
-    enum lt_code rc = oss_effect_check_applicant(
-        &ctx, strcmp(str(json_object_get(doc, "applicant"), "kind"), "business") == 0, err);
+    return run_effects(
+        &ctx, p, strcmp(str(json_object_get(doc, "applicant"), "kind"), "business") == 0, err);
+}
 
-    for (size_t i = 0; rc == LT_OK && i < p->neffects; i++) {
-        rc = oss_effect_apply(&ctx, p->effects[i], err);
+struct trial {
+    struct oss *o;
+    const struct oss_procedure *p;
+    const char *actor, *kind, *applicant;
+    const json_t *fields, *seen;
+    const char *failed_step; /* the step whose effects were refused, or NULL */
+    bool passed;
+};
+
+/* Every effect of the dossier in order; never kept (see oss_try_effects). */
+static enum lt_code trial_fn(struct store_conn *c, void *arg, struct lt_error *err)
+{
+    struct trial *t = arg;
+    struct oss_effect_ctx ctx = {
+        .node = t->o->node,
+        .conn = c,
+        .dossier = "receipt-check",
+        .actor = t->actor,
+        .fields = t->fields,
+        .seen = t->seen,
+        .applicant = t->applicant,
+        .today = oss_today(t->o),
+    };
+    bool business = strcmp(t->kind, "business") == 0;
+    enum lt_code rc = LT_OK;
+
+    if (t->p->nsteps == 0) {
+        rc = run_effects(&ctx, t->p, business, err);
     }
-    return rc;
+    for (size_t i = 0; rc == LT_OK && i < t->p->nsteps; i++) {
+        json_t *fields = bound_fields(&t->p->steps[i], t->fields);
+
+        ctx.fields = fields;
+        rc = run_effects(&ctx, t->p->steps[i].proc, business, err);
+        json_decref(fields);
+        if (rc != LT_OK) {
+            t->failed_step = t->p->steps[i].code;
+        }
+    }
+    if (rc != LT_OK) {
+        return rc;
+    }
+    t->passed = true;
+    /* any refusal rolls the write back: nothing of the trial is kept */
+    return lt_error_set(err, LT_ECONFLICT, "a receipt's trial of its effects is never kept");
+}
+
+enum lt_code oss_try_effects(struct oss *o, const struct oss_procedure *p, const char *actor,
+                             const char *applicant_kind, const char *applicant,
+                             const json_t *fields, const json_t *seen, struct lt_error *err)
+{
+    struct trial t = { o, p, actor, applicant_kind, applicant, fields, seen, NULL, false };
+    struct lt_error why;
+    enum lt_code rc;
+
+    rc = store_write(node_store(o->node), trial_fn, &t, &why);
+    if (t.passed) {
+        return LT_OK;
+    }
+    if (rc != LT_EINVAL && rc != LT_ENOTFOUND) {
+        *err = why; /* the store's own failure, or a conflict: as it is */
+        return rc;
+    }
+    lt_error_set(err, LT_EINVAL, "this dossier could not be approved: %s", why.message);
+    if (t.failed_step != NULL) {
+        lt_error_detail(err, "at step \"%s\"; checked at receipt by trying its changes",
+                        t.failed_step);
+    } else {
+        lt_error_detail(err, "checked at receipt by trying its changes");
+    }
+    lt_error_hint(err, "%s", why.hint[0] ? why.hint : "correct the fields and receive it again");
+    lt_error_field(err, "fields");
+    return LT_EINVAL;
 }
 
 static json_t *find_step(const json_t *doc, const char *code, size_t *index)

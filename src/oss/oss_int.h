@@ -83,6 +83,17 @@ enum lt_code oss_row_insert(struct store_conn *c, const json_t *doc, int64_t ver
 enum lt_code oss_row_load(struct store_conn *c, const char *code, json_t **doc, int64_t *version,
                           struct lt_error *err);
 
+/*
+ * At receipt: apply every effect the approval of the whole dossier would
+ * apply (every step, in order), in a write that is then rolled back, so
+ * that a dossier that could never be approved is refused at the counter.
+ * LT_OK when all would apply; else the refusal, its message saying at
+ * which step, field "fields".
+ */
+enum lt_code oss_try_effects(struct oss *o, const struct oss_procedure *p, const char *actor,
+                             const char *applicant_kind, const char *applicant,
+                             const json_t *fields, const json_t *seen, struct lt_error *err);
+
 /* Append a dossier event (entity "dossier/<code>") with body, on c. */
 enum lt_code oss_append_event(struct oss *o, struct store_conn *c, const char *code,
                               const char *type, const char *actor, int64_t base_version,

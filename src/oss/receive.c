@@ -539,6 +539,9 @@ enum lt_code oss_receive(struct oss *o, const struct auth_principal *who, const 
         snprintf(r.received_unit, sizeof(r.received_unit), "%s", r.competent);
     }
     if (rc == LT_OK) {
+        rc = oss_try_effects(o, r.p, who->account, r.kind, r.id, r.fields, r.seen, err);
+    }
+    if (rc == LT_OK) {
         doc = build_doc(o, who, &r);
         rc = write_new(o, who, doc, &version, err);
     }

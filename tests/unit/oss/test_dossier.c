@@ -339,6 +339,36 @@ static void test_refused_actions_change_nothing(void **state)
     "\"fields\":{\"parcel_id\":\"" PARCEL "\",\"transferee_id\":\"" BUYER "\","                    \
     "\"contract_date\":\"2026-04-01\"}}"
 
+/* Change members of a record directly in the registry, as another office would. */
+static void change_record(struct fixture *f, enum registry_kind kind, const char *key,
+                          json_t *changes)
+{
+    struct lt_error err;
+    json_t *rec = NULL;
+    int64_t v = 0;
+
+    assert_int_equal(registry_get(f->n, kind, key, &rec, &v, &err), LT_OK);
+    json_object_update(rec, changes);
+    json_decref(changes);
+    {
+        struct registry_change ch = { .kind = kind,
+                                      .record = rec,
+                                      .base_version = v,
+                                      .actor = "another office",
+                                      .cause = "test",
+                                      .effective = DATE_MIN };
+
+        assert_int_equal(registry_write(f->n, &ch, NULL, &err), LT_OK);
+    }
+    json_decref(rec);
+}
+
+static void mark_deceased(struct fixture *f, const char *id, const char *day)
+{
+    change_record(f, REG_PERSON, id,
+                  json_pack("{s:s, s:s}", "status", "deceased", "death_date", day));
+}
+
 static void test_parcel_changed_since_receipt(void **state)
 {
     struct fixture *f = *state;
@@ -348,7 +378,7 @@ static void test_parcel_changed_since_receipt(void **state)
     struct lt_error err;
     json_t *d = receive(f, &clerk, TRANSFER, LT_OK, &err), *rec = NULL;
     char code[16];
-    int64_t head, v = 0;
+    int64_t head;
 
     snprintf(code, sizeof(code), "%s", S(d, "code"));
     assert_string_equal(S(d, "competent_unit"), "01"); /* a province-level procedure */
@@ -357,19 +387,7 @@ static void test_parcel_changed_since_receipt(void **state)
     act(f, &commune, code, "{\"action\":\"approve\"}", LT_EFORBIDDEN, &err);
 
     /* the parcel changes under the dossier */
-    assert_int_equal(registry_get(f->n, REG_PARCEL, PARCEL, &rec, &v, &err), LT_OK);
-    json_object_set_new(rec, "area_m2", json_real(121.0));
-    {
-        struct registry_change ch = { .kind = REG_PARCEL,
-                                      .record = rec,
-                                      .base_version = v,
-                                      .actor = "surveyor",
-                                      .cause = "resurvey",
-                                      .effective = DATE_MIN };
-
-        assert_int_equal(registry_write(f->n, &ch, NULL, &err), LT_OK);
-    }
-    json_decref(rec);
+    change_record(f, REG_PARCEL, PARCEL, json_pack("{s:f}", "area_m2", 121.0));
     head = log_head(f);
     act(f, &prov, code, "{\"action\":\"approve\"}", LT_ECONFLICT, &err);
     assert_string_equal(err.message, "parcel " PARCEL " changed since the dossier was received");
@@ -405,34 +423,38 @@ static void test_failed_effect_applies_nothing(void **state)
     char code[16];
     int64_t head;
 
-    /* a household that does not exist: the registry refuses the residence */
-    d = receive(f, &clerk,
-                "{\"procedure\":\"permanent_residence\",\"applicant\":{\"kind\":\"person\","
-                "\"id\":\"" BUYER "\"},\"channel\":\"counter\",\"documents\":[\"declaration\","
-                "\"legal_residence\"],\"fields\":{\"person_id\":\"" BUYER "\",\"residence_unit\":"
-                "\"00004\",\"address_line\":\"9 Phố Đội Cấn\",\"household_id\":\"HK-404\","
-                "\"relation_to_head\":\"child\"}}",
-                LT_OK, &err);
-    snprintf(code, sizeof(code), "%s", S(d, "code"));
-    /* 7 working days: 27 April, 30 April and 1 May are off */
-    assert_string_equal(S(d, "due_date"), "2026-05-04");
-    json_decref(d);
-    json_decref(act(f, &officer, code, "{\"action\":\"review\"}", LT_OK, &err));
+    /* a household that does not exist: refused at the counter, by trying the approval's
+     * changes in a write that is rolled back, so that nothing is written */
     head = log_head(f);
-    act(f, &officer, code, "{\"action\":\"approve\"}", LT_EINVAL, &err);
+    receive(f, &clerk,
+            "{\"procedure\":\"permanent_residence\",\"applicant\":{\"kind\":\"person\","
+            "\"id\":\"" BUYER "\"},\"channel\":\"counter\",\"documents\":[\"declaration\","
+            "\"legal_residence\"],\"fields\":{\"person_id\":\"" BUYER "\",\"residence_unit\":"
+            "\"00004\",\"address_line\":\"9 Phố Đội Cấn\",\"household_id\":\"HK-404\","
+            "\"relation_to_head\":\"child\"}}",
+            LT_EINVAL, &err);
+    assert_non_null(strstr(err.message, "could not be approved"));
     assert_non_null(strstr(err.message, "household"));
+    assert_string_equal(err.field, "fields");
     assert_int_equal(log_head(f), head);
     assert_int_equal(registry_get(f->n, REG_RESIDENCE, BUYER "/permanent", &rec, NULL, &err),
                      LT_OK);
     assert_string_equal(S(rec, "unit"), "00070"); /* unchanged */
     json_decref(rec);
+    /* a composite whose third step would fail is refused at receipt, naming that step */
+    receive(f, &clerk, BIRTH_COMPOSITE_HH, LT_EINVAL, &err);
+    assert_non_null(strstr(err.detail, "residence"));
+    assert_int_equal(log_head(f), head);
+    assert_int_equal(registry_get(f->n, REG_PERSON, CHILD, &rec, NULL, &err), LT_ENOTFOUND);
 
-    /* a composite step that fails leaves the earlier steps and itself as they were */
-    d = receive(f, &clerk, BIRTH_COMPOSITE_HH, LT_OK, &err);
+    /* a composite step that fails at approval (the child was recorded deceased since the
+     * birth step) leaves the earlier steps and itself as they were */
+    d = receive(f, &clerk, BIRTH_COMPOSITE, LT_OK, &err);
     snprintf(code, sizeof(code), "%s", S(d, "code"));
     json_decref(d);
     json_decref(act(f, &officer, code, "{\"action\":\"review\"}", LT_OK, &err));
     json_decref(act(f, &officer, code, "{\"action\":\"approve\",\"step\":\"birth\"}", LT_OK, &err));
+    mark_deceased(f, CHILD, "2026-04-20");
     head = log_head(f);
     act(f, &officer, code, "{\"action\":\"approve\",\"step\":\"residence\"}", LT_EINVAL, &err);
     assert_int_equal(log_head(f), head);
@@ -453,7 +475,7 @@ static void test_applicant_died_since_receipt(void **state)
     struct lt_error err;
     json_t *d, *rec = NULL;
     char code[16];
-    int64_t head, v = 0;
+    int64_t head;
 
     d = receive(f, &clerk,
                 "{\"procedure\":\"land_mortgage\",\"applicant\":{\"kind\":\"person\",\"id\":"
@@ -464,20 +486,7 @@ static void test_applicant_died_since_receipt(void **state)
     snprintf(code, sizeof(code), "%s", S(d, "code"));
     json_decref(d);
     json_decref(act(f, &prov, code, "{\"action\":\"review\"}", LT_OK, &err));
-    assert_int_equal(registry_get(f->n, REG_PERSON, FATHER, &rec, &v, &err), LT_OK);
-    json_object_set_new(rec, "status", json_string("deceased"));
-    json_object_set_new(rec, "death_date", json_string("2026-04-19"));
-    {
-        struct registry_change ch = { .kind = REG_PERSON,
-                                      .record = rec,
-                                      .base_version = v,
-                                      .actor = "test",
-                                      .cause = "test",
-                                      .effective = DATE_MIN };
-
-        assert_int_equal(registry_write(f->n, &ch, NULL, &err), LT_OK);
-    }
-    json_decref(rec);
+    mark_deceased(f, FATHER, "2026-04-19");
     head = log_head(f);
     act(f, &prov, code, "{\"action\":\"approve\"}", LT_EINVAL, &err);
     assert_string_equal(err.field, "applicant.id");
