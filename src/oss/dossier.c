@@ -239,9 +239,12 @@ enum lt_code oss_try_effects(struct oss *o, const struct oss_procedure *p, const
     if (t.passed) {
         return LT_OK;
     }
-    if (rc != LT_EINVAL && rc != LT_ENOTFOUND) {
-        *err = why; /* the store's own failure, or a conflict: as it is */
+    if (rc != LT_EINVAL && rc != LT_ENOTFOUND && rc != LT_ECONFLICT) {
+        *err = why; /* the store's own failure: as it is */
         return rc;
+    }
+    if (rc == LT_ECONFLICT) {
+        why.hint[0] = '\0'; /* a record the dossier would register exists already */
     }
     lt_error_set(err, LT_EINVAL, "this dossier could not be approved: %s", why.message);
     if (t.failed_step != NULL) {

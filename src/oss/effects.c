@@ -86,6 +86,11 @@ static enum lt_code write(const struct oss_effect_ctx *ctx, enum registry_kind k
     enum lt_code rc = registry_write_in(ctx->node, ctx->conn, &ch, NULL, err);
 
     json_decref(rec);
+    if (rc == LT_ECONFLICT && base == 0) {
+        /* the registry's hint (send a base_version) is for its API, not for a dossier */
+        err->detail[0] = '\0';
+        lt_error_hint(err, "another dossier or office registered it first");
+    }
     return rc;
 }
 

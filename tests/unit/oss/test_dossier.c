@@ -628,6 +628,46 @@ static void test_single_procedures_apply_their_effects(void **state)
     rec = record(f, REG_BUSINESS, code);
     assert_string_equal(S(rec, "legal_form"), "household_business");
     json_decref(rec);
+    /* the same business again: refused at the counter */
+    {
+        struct auth_principal clerk = principal(AUTH_CLERK, "00070", NULL);
+        struct auth_principal officer = principal(AUTH_OFFICER, "00070", NULL);
+        struct lt_error err;
+        char first[16], second[16];
+        json_t *d;
+
+        receive(f, &clerk, req, LT_EINVAL, &err);
+        assert_non_null(strstr(err.message, "is already registered"));
+        /* two dossiers for one new business, both received before either is approved:
+         * the second approval is refused with a word for the officer, not for the API */
+        memcpy(code + 2, "00000020", 8);
+        for (int digit = 0; digit <= 9; digit++) {
+            code[9] = (char)('0' + digit);
+            if (ids_enterprise_code_check(code, NULL) == LT_OK) {
+                break;
+            }
+        }
+        n = snprintf(req, sizeof(req),
+                     "{\"procedure\":\"household_business\",\"applicant\":{\"kind\":\"person\","
+                     "\"id\":\"" BUYER "\"},\"channel\":\"counter\",\"documents\":["
+                     "\"application\"],\"fields\":{\"business_code\":\"%s\",\"business_name\":"
+                     "\"Hộ kinh doanh Hai\",\"business_unit\":\"00070\",\"address_line\":"
+                     "\"7 Hàng Bài\",\"capital_vnd\":100000000,\"industry_code\":\"4711\"}}",
+                     code);
+        assert_true(n > 0 && (size_t)n < sizeof(req));
+        d = receive(f, &clerk, req, LT_OK, &err);
+        snprintf(first, sizeof(first), "%s", S(d, "code"));
+        json_decref(d);
+        d = receive(f, &clerk, req, LT_OK, &err);
+        snprintf(second, sizeof(second), "%s", S(d, "code"));
+        json_decref(d);
+        json_decref(act(f, &officer, first, "{\"action\":\"review\"}", LT_OK, &err));
+        json_decref(act(f, &officer, first, "{\"action\":\"approve\"}", LT_OK, &err));
+        json_decref(act(f, &officer, second, "{\"action\":\"review\"}", LT_OK, &err));
+        act(f, &officer, second, "{\"action\":\"approve\"}", LT_ECONFLICT, &err);
+        assert_non_null(strstr(err.message, "already exists"));
+        assert_string_equal(err.hint, "another dossier or office registered it first");
+    }
     snprintf(req, sizeof(req),
              "{\"procedure\":\"business_address_change\",\"applicant\":{\"kind\":\"business\","
              "\"id\":\"%s\"},\"channel\":\"counter\",\"documents\":[\"notice\"],\"fields\":"
