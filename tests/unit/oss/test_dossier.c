@@ -570,12 +570,36 @@ static void test_residence_changed_since_receipt(void **state)
     json_decref(rec);
 }
 
+/*
+ * A household business registration of a new code from first10 (its check
+ * digit put right) into code, and its receipt request into req.
+ */
+static void household_business(char code[11], char *req, size_t cap, const char *first10)
+{
+    int n;
+
+    memcpy(code, first10, 11);
+    for (int d = 0; d <= 9; d++) {
+        code[9] = (char)('0' + d);
+        if (ids_enterprise_code_check(code, NULL) == LT_OK) {
+            break;
+        }
+    }
+    n = snprintf(req, cap,
+                 "{\"procedure\":\"household_business\",\"applicant\":{\"kind\":\"person\","
+                 "\"id\":\"" BUYER "\"},\"channel\":\"counter\",\"documents\":["
+                 "\"application\"],\"fields\":{\"business_code\":\"%s\",\"business_name\":"
+                 "\"Hộ kinh doanh Dũng\",\"business_unit\":\"00070\",\"address_line\":"
+                 "\"5 Hàng Bài\",\"capital_vnd\":100000000,\"industry_code\":\"4711\"}}",
+                 code);
+    assert_true(n > 0 && (size_t)n < cap);
+}
+
 static void test_single_procedures_apply_their_effects(void **state)
 {
     struct fixture *f = *state;
     char req[1024], code[16];
     json_t *rec;
-    int n;
 
     through(f,
             "{\"procedure\":\"land_mortgage\",\"applicant\":{\"kind\":\"person\",\"id\":\"" FATHER
@@ -609,21 +633,7 @@ static void test_single_procedures_apply_their_effects(void **state)
     json_decref(rec);
 
     /* a household business, then its move to another ward (a province-level procedure) */
-    memcpy(code, "0100000010", 11);
-    for (int d = 0; d <= 9; d++) {
-        code[9] = (char)('0' + d);
-        if (ids_enterprise_code_check(code, NULL) == LT_OK) {
-            break;
-        }
-    }
-    n = snprintf(req, sizeof(req),
-                 "{\"procedure\":\"household_business\",\"applicant\":{\"kind\":\"person\","
-                 "\"id\":\"" BUYER "\"},\"channel\":\"counter\",\"documents\":["
-                 "\"application\"],\"fields\":{\"business_code\":\"%s\",\"business_name\":"
-                 "\"Hộ kinh doanh Dũng\",\"business_unit\":\"00070\",\"address_line\":"
-                 "\"5 Hàng Bài\",\"capital_vnd\":100000000,\"industry_code\":\"4711\"}}",
-                 code);
-    assert_true(n > 0 && (size_t)n < sizeof(req));
+    household_business(code, req, sizeof(req), "0100000010");
     through(f, req, "00070");
     rec = record(f, REG_BUSINESS, code);
     assert_string_equal(S(rec, "legal_form"), "household_business");
@@ -640,21 +650,7 @@ static void test_single_procedures_apply_their_effects(void **state)
         assert_non_null(strstr(err.message, "is already registered"));
         /* two dossiers for one new business, both received before either is approved:
          * the second approval is refused with a word for the officer, not for the API */
-        memcpy(code + 2, "00000020", 8);
-        for (int digit = 0; digit <= 9; digit++) {
-            code[9] = (char)('0' + digit);
-            if (ids_enterprise_code_check(code, NULL) == LT_OK) {
-                break;
-            }
-        }
-        n = snprintf(req, sizeof(req),
-                     "{\"procedure\":\"household_business\",\"applicant\":{\"kind\":\"person\","
-                     "\"id\":\"" BUYER "\"},\"channel\":\"counter\",\"documents\":["
-                     "\"application\"],\"fields\":{\"business_code\":\"%s\",\"business_name\":"
-                     "\"Hộ kinh doanh Hai\",\"business_unit\":\"00070\",\"address_line\":"
-                     "\"7 Hàng Bài\",\"capital_vnd\":100000000,\"industry_code\":\"4711\"}}",
-                     code);
-        assert_true(n > 0 && (size_t)n < sizeof(req));
+        household_business(code, req, sizeof(req), "0100000020");
         d = receive(f, &clerk, req, LT_OK, &err);
         snprintf(first, sizeof(first), "%s", S(d, "code"));
         json_decref(d);
