@@ -140,6 +140,52 @@ static enum lt_code person_birth(const struct oss_effect_ctx *ctx, struct lt_err
     return write(ctx, REG_PERSON, rec, 0, "person.born", err);
 }
 
+/*
+ * A death ends the person's benefits still running (a health insurance card,
+ * a pension, an allowance) on the day of death, or on the day a benefit
+ * started if the registry has it starting later; one that ran out before
+ * keeps its own end.
+ */
+static enum lt_code benefits_end(const struct oss_effect_ctx *ctx, const char *id,
+                                 const char *death, struct lt_error *err)
+{
+    static const char *const schemes[] = { "health_insurance", "social_insurance",
+                                           "social_assistance" };
+    char key[48];
+
+    for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+        json_t *rec = NULL;
+        int64_t v = 0;
+        const char *start, *end;
+        enum lt_code rc;
+
+        snprintf(key, sizeof(key), "%s/%s", id, schemes[i]);
+        rc = get(ctx, REG_BENEFIT, key, &rec, &v, err);
+        if (rc == LT_ENOTFOUND) {
+            continue;
+        }
+        if (rc != LT_OK) {
+            return rc;
+        }
+        if (strcmp(rstr(rec, "status"), "ended") == 0) {
+            json_decref(rec);
+            continue;
+        }
+        start = rstr(rec, "start_date");
+        end = json_string_value(json_object_get(rec, "end_date"));
+        if (end == NULL || strcmp(end, death) > 0) {
+            json_object_set_new(rec, "end_date",
+                                json_string(strcmp(death, start) < 0 ? start : death));
+        }
+        json_object_set_new(rec, "status", json_string("ended"));
+        rc = write(ctx, REG_BENEFIT, rec, v, "benefit.ended", err);
+        if (rc != LT_OK) {
+            return rc;
+        }
+    }
+    return LT_OK;
+}
+
 static enum lt_code person_death(const struct oss_effect_ctx *ctx, struct lt_error *err)
 {
     const char *id = fstr(ctx, "deceased_id");
@@ -152,7 +198,11 @@ static enum lt_code person_death(const struct oss_effect_ctx *ctx, struct lt_err
     }
     json_object_set_new(rec, "status", json_string("deceased"));
     json_object_set_new(rec, "death_date", json_string(fstr(ctx, "death_date")));
-    return write(ctx, REG_PERSON, rec, v, "person.died", err);
+    rc = write(ctx, REG_PERSON, rec, v, "person.died", err);
+    if (rc == LT_OK) {
+        rc = benefits_end(ctx, id, fstr(ctx, "death_date"), err);
+    }
+    return rc;
 }
 
 static enum lt_code residence_add(const struct oss_effect_ctx *ctx, const char *kind,

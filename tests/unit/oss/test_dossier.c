@@ -686,6 +686,10 @@ static void test_death_composite_and_pause(void **state)
     char code[16];
 
     fixture_at(f, "2026-04-20", 10, 0); /* Monday */
+    put(f, REG_BENEFIT,
+        "{\"person_id\":\"" ELDER "\",\"scheme\":\"health_insurance\",\"card_no\":"
+        "\"HT2010040000003\",\"start_date\":\"2026-01-01\",\"end_date\":\"2026-12-31\","
+        "\"status\":\"active\"}");
     d = receive(f, &clerk,
                 "{\"procedure\":\"death_residence_funeral\",\"applicant\":{\"kind\":\"person\","
                 "\"id\":\"" FATHER "\"},\"channel\":\"counter\",\"documents\":[\"death_notice\","
@@ -727,6 +731,12 @@ static void test_death_composite_and_pause(void **state)
                      LT_OK);
     assert_string_equal(S(rec, "category"), "funeral_allowance");
     assert_string_equal(S(rec, "status"), "ended");
+    json_decref(rec);
+    /* the health insurance card ended on the day of death */
+    assert_int_equal(registry_get(f->n, REG_BENEFIT, ELDER "/health_insurance", &rec, NULL, &err),
+                     LT_OK);
+    assert_string_equal(S(rec, "status"), "ended");
+    assert_string_equal(S(rec, "end_date"), "2026-04-18");
     json_decref(rec);
 }
 
