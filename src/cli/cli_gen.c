@@ -31,7 +31,8 @@ static const char usage_text[] =
     "\n"
     "options:\n"
     "  --units LIST   commune or province codes in force today\n"
-    "  --people N     people per commune (default 1000)\n"
+    "  --people N     people per commune, in whole households: N or a few more\n"
+    "                 (default 1000)\n"
     "  --seed S       the same seed gives the same data (default 1)\n"
     "  --out DIR      where to write (created if missing)\n";
 
