@@ -4,6 +4,7 @@
  *   lienthong serve [--data DIR] [--listen ADDR:PORT] [--threads N]
  *                   [--max-body BYTES] [--log-level LEVEL] [--trace SPEC]
  *                   [--tls-cert FILE --tls-key FILE] [--header-timeout S]
+ *                   [--trust-proxy ADDR]
  *                   [--no-auth]
  *
  * Without --data it serves what needs no storage: the units register and
@@ -90,6 +91,8 @@ static const char usage_text[] =
     "  --tls-key FILE       and this unencrypted PEM private key\n"
     "  --header-timeout S   close connections that send no complete request\n"
     "                       headers within S seconds (default 10)\n"
+    "  --trust-proxy ADDR   requests from this address (a reverse proxy) are\n"
+    "                       the client's its X-Forwarded-For names last\n"
     "  --no-auth            serve the registries WITHOUT accounts (anyone may\n"
     "                       read and write): only to measure the cost of the\n"
     "                       checks, never in service\n"
@@ -221,6 +224,7 @@ static int parse_options(int argc, char **argv, struct http_config *cfg, struct 
         { "tls-cert", required_argument, NULL, 'C' },
         { "tls-key", required_argument, NULL, 'K' },
         { "header-timeout", required_argument, NULL, 'W' },
+        { "trust-proxy", required_argument, NULL, 'X' },
         { "no-auth", no_argument, NULL, 'N' },
         { "no-audit", no_argument, NULL, 'A' },
         { "help", no_argument, NULL, 'h' },
@@ -259,6 +263,9 @@ static int parse_options(int argc, char **argv, struct http_config *cfg, struct 
         }
         case 'l':
             cfg->listen = optarg;
+            break;
+        case 'X':
+            cfg->trusted_proxy = optarg;
             break;
         case 't':
             if (parse_threads(optarg, &cfg->threads, &err) != LT_OK) {

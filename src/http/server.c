@@ -85,6 +85,7 @@ struct http_server {
     struct http_config cfg;
     char *tls_cert; /* owned copies of the PEM texts, or NULL */
     char *tls_key;
+    char proxy[INET6_ADDRSTRLEN]; /* cfg.trusted_proxy, normalised; "" if none */
     char listen_spec[LISTEN_SPEC_MAX];
     struct listen_addr addr;
     struct http_router *router;
@@ -1016,6 +1017,49 @@ void http_config_init(struct http_config *cfg)
     cfg->header_timeout_seconds = HEADER_TIMEOUT;
 }
 
+/* s as an IPv4 or IPv6 address in inet_ntop's form, into out; false if it is none. */
+static bool normal_address(const char *s, char out[INET6_ADDRSTRLEN])
+{
+    unsigned char bin[sizeof(struct in6_addr)];
+
+    if (inet_pton(AF_INET, s, bin) == 1) {
+        return inet_ntop(AF_INET, bin, out, INET6_ADDRSTRLEN) != NULL;
+    }
+    if (inet_pton(AF_INET6, s, bin) == 1) {
+        return inet_ntop(AF_INET6, bin, out, INET6_ADDRSTRLEN) != NULL;
+    }
+    return false;
+}
+
+/*
+ * A request from the trusted proxy: the client is the last address of its
+ * X-Forwarded-For (the one the proxy itself added; earlier ones are the
+ * client's word).  Without a valid one the request stays the proxy's.
+ */
+static void forwarded_client(struct http_request *r)
+{
+    const char *xff = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Forwarded-For");
+    const char *last;
+    char one[INET6_ADDRSTRLEN + 8], addr[INET6_ADDRSTRLEN];
+    size_t n;
+
+    if (xff == NULL) {
+        return;
+    }
+    last = strrchr(xff, ',');
+    last = last != NULL ? last + 1 : xff;
+    last += strspn(last, " \t");
+    n = strcspn(last, " \t");
+    if (n == 0 || n >= sizeof(one)) {
+        return;
+    }
+    memcpy(one, last, n);
+    one[n] = '\0';
+    if (normal_address(one, addr)) {
+        snprintf(r->client, sizeof(r->client), "%s", addr);
+    }
+}
+
 struct http_server *http_server_new(const struct http_config *cfg, struct lt_error *err)
 {
     struct http_server *s = xcalloc(1, sizeof(*s));
@@ -1091,6 +1135,13 @@ struct http_server *http_server_new(const struct http_config *cfg, struct lt_err
     }
     s->cfg.tls_cert_pem = s->tls_cert;
     s->cfg.tls_key_pem = s->tls_key;
+    if (s->cfg.trusted_proxy != NULL && !normal_address(s->cfg.trusted_proxy, s->proxy)) {
+        lt_error_set(err, LT_EINVAL, "trusted proxy \"%.60s\" is not an IP address",
+                     s->cfg.trusted_proxy);
+        lt_error_field(err, "trusted_proxy");
+        goto fail;
+    }
+    s->cfg.trusted_proxy = s->proxy[0] ? s->proxy : NULL;
     s->router = http_router_new();
     pthread_mutex_init(&s->conns_mu, NULL);
     pthread_cond_init(&s->conns_cond, NULL);
@@ -1385,6 +1436,9 @@ const char *http_request_client(const struct http_request *req)
         const struct sockaddr_in *a = (const struct sockaddr_in *)info->client_addr;
 
         inet_ntop(AF_INET, &a->sin_addr, r->client, sizeof(r->client));
+    }
+    if (r->server->proxy[0] != '\0' && strcmp(r->client, r->server->proxy) == 0) {
+        forwarded_client(r);
     }
     return r->client;
 }

@@ -78,6 +78,11 @@ struct http_config {
      * copied by http_server_new); both NULL for plain HTTP. */
     const char *tls_cert_pem;
     const char *tls_key_pem;
+    /* The address of a reverse proxy in front of the node (borrowed, copied),
+     * or NULL: a request from it is the client's that the last entry of its
+     * X-Forwarded-For names, for the login limits, the access log and the
+     * audit trail. */
+    const char *trusted_proxy;
 };
 
 struct http_server;

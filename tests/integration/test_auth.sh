@@ -216,6 +216,31 @@ status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$NA_PORT/api/v
 check_eq "but the account routes still refuse" 401 "$status"
 kill "$na"
 
+# --- behind a reverse proxy ----------------------------------------------------
+PX_PORT=$(free_port)
+"$LT" serve --data "$DATA" --listen "127.0.0.1:$PX_PORT" --trust-proxy 127.0.0.1 \
+    >"$TMP/proxy.log" 2>&1 &
+px=$!
+_pids="$_pids $px"
+for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PX_PORT/healthz" >/dev/null && break; sleep 0.1; done
+login_via() { # login_via ADDRESS ACCOUNT PASSWORD: the status, as the proxy forwards it
+    curl -s -o /dev/null -w '%{http_code}' -H "X-Forwarded-For: 198.51.100.9, $1" \
+        --data-binary "{\"account\":\"$2\",\"password\":\"$3\"}" \
+        "http://127.0.0.1:$PX_PORT/api/v1/auth/login"
+}
+for i in 1 2 3 4 5; do login_via 203.0.113.7 "nobody$i" guess-123456 >/dev/null; done
+check_eq "behind a trusted proxy, one client's failures lock that client out" 429 \
+    "$(login_via 203.0.113.7 admin01 "$PW")"
+check_eq "not another client of the same proxy" 200 "$(login_via 203.0.113.8 admin01 "$PW")"
+check_eq "nor one that claims the locked address first in the header" 200 \
+    "$(curl -s -o /dev/null -w '%{http_code}' -H 'X-Forwarded-For: 203.0.113.7, 203.0.113.9' \
+        --data-binary "{\"account\":\"admin01\",\"password\":\"$PW\"}" \
+        "http://127.0.0.1:$PX_PORT/api/v1/auth/login")"
+"$LT" serve --data "$DATA" --listen "127.0.0.1:$(free_port)" --trust-proxy proxy.local \
+    >"$TMP/out" 2>"$TMP/err"
+check_eq "a trusted proxy that is not an address: refused" 2 "$?"
+kill "$px"
+
 # --- HTTPS ---------------------------------------------------------------------
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/key.pem" -out "$TMP/cert.pem" \
     -days 1 -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" >/dev/null 2>&1
