@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/banned.h"
 
@@ -116,15 +117,21 @@ enum lt_code import_header_read(enum registry_kind kind, const struct import_row
     for (size_t i = 0; i < row->ncells; i++) {
         size_t c = 0;
 
-        while (c < h->ncolumns && strcmp(h->columns[c], row->cells[i]) != 0) {
+        /* FULL_NAME or Full_Name, as a spreadsheet may write it, is full_name */
+        while (c < h->ncolumns && strcasecmp(h->columns[c], row->cells[i]) != 0) {
             c++;
         }
         if (c == h->ncolumns) {
             lt_error_set(err, LT_EINVAL, "the header names an unknown column \"%.60s\"",
                          row->cells[i]);
             lt_error_field(err, row->cells[i]);
-            lt_error_hint(err, "the columns of %s: see \"lienthong export --kind %s\"",
-                          registry_kind_name(kind), registry_kind_name(kind));
+            if (row->ncells == 1 && strchr(row->cells[i], ';') != NULL) {
+                lt_error_hint(err, "the cells seem separated by semicolons, as a spreadsheet in "
+                                   "a Vietnamese locale saves them: save as CSV with commas");
+            } else {
+                lt_error_hint(err, "the columns of %s: see \"lienthong export --kind %s\"",
+                              registry_kind_name(kind), registry_kind_name(kind));
+            }
             return LT_EINVAL;
         }
         if (seen[c]) {

@@ -45,7 +45,12 @@ enum lt_code ids_personal_id_parse(const struct units *u, const char *s, struct 
 
     if (len != IDS_PERSON_LEN || !all_digits(s, len)) {
         lt_error_set(err, LT_EINVAL, "personal ID \"%.40s\" is not 12 digits", s);
-        lt_error_hint(err, "a personal ID (căn cước) has exactly 12 digits, e.g. 001085012345");
+        if (len == IDS_PERSON_LEN - 1 && all_digits(s, len)) {
+            lt_error_hint(err, "a spreadsheet may have dropped its leading 0: keep the column "
+                               "as text");
+        } else {
+            lt_error_hint(err, "a personal ID (căn cước) has exactly 12 digits, e.g. 001085012345");
+        }
         return LT_EINVAL;
     }
     if (s[0] != '0') {

@@ -62,6 +62,12 @@ static void test_header(void **state)
     assert_int_equal(header_of("id,head_id,address_line\n", &h, &err), LT_EINVAL);
     assert_string_equal(err.field, "unit");
     assert_non_null(strstr(err.message, "no column"));
+
+    /* as a spreadsheet may write them: in capitals, or with semicolons */
+    assert_int_equal(header_of("UNIT,Id,Address_Line,head_id\n", &h, &err), LT_OK);
+    assert_string_equal(h.columns[h.column[0]], "unit");
+    assert_int_equal(header_of("id;head_id;unit;address_line\n", &h, &err), LT_EINVAL);
+    assert_non_null(strstr(err.hint, "semicolons"));
 }
 
 /* A header may leave out optional columns, not required ones. */

@@ -74,6 +74,9 @@ static void test_personal_id_parse_fields(void **state)
     assert_false(id.female);
     assert_int_equal(id.century, 2300);
     assert_int_equal(id.year, 2385);
+    /* 11 digits: a spreadsheet dropped the leading 0, and the hint says so */
+    assert_int_equal(ids_personal_id_parse(units_builtin(), "79303004567", &id, &err), LT_EINVAL);
+    assert_non_null(strstr(err.hint, "leading 0"));
 }
 
 static void test_enterprise_codes(void **state)
