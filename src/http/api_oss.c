@@ -202,27 +202,35 @@ static enum lt_code post_action(struct http_request *req, void *ctx, struct lt_e
 
 #define DOSSIER_SUBJECTS_MAX 16
 
+/* A dossier (an item of the queue, or the whole) as a subject of the audit trail: about
+ * its applicant when that is a person. */
+static struct audit_subject dossier_subject(const json_t *d)
+{
+    const json_t *app = json_object_get(d, "applicant");
+    const char *kind = json_string_value(json_object_get(app, "kind"));
+    const char *id = json_string_value(json_object_get(app, "id"));
+    const char *code = json_string_value(json_object_get(d, "code"));
+
+    return (struct audit_subject){ "dossier", code != NULL ? code : "",
+                                   kind != NULL && strcmp(kind, "person") == 0 && id != NULL ? id
+                                                                                             : "" };
+}
+
 /*
  * A dossier shows who applied and the people its fields name (a child, the
- * parents, the deceased): its read goes to the audit trail as a read of
- * each of them, under the request's purpose or else the dossier's code.
+ * parents, the deceased): its read goes to the audit trail as a read of the
+ * dossier about each of them, under the request's purpose or else the
+ * dossier's code.
  */
 static enum lt_code record_dossier_read(struct http_request *req, const json_t *d,
                                         struct lt_error *err)
 {
     struct audit_subject subj[DOSSIER_SUBJECTS_MAX];
-    const json_t *app = json_object_get(d, "applicant");
-    const char *kind = json_string_value(json_object_get(app, "kind"));
-    const char *id = json_string_value(json_object_get(app, "id"));
     const char *name;
     json_t *v;
     size_t n = 0;
 
-    if (kind != NULL && id != NULL) {
-        bool person = strcmp(kind, "person") == 0;
-
-        subj[n++] = (struct audit_subject){ person ? "person" : "business", id, person ? id : "" };
-    }
+    subj[n++] = dossier_subject(d);
     json_object_foreach(json_object_get(d, "fields"), name, v)
     {
         const char *s = json_string_value(v);
@@ -230,12 +238,32 @@ static enum lt_code record_dossier_read(struct http_request *req, const json_t *
 
         if (n < DOSSIER_SUBJECTS_MAX && s != NULL && len > 3 &&
             strcmp(name + len - 3, "_id") == 0 && strlen(s) == 12 &&
-            strspn(s, "0123456789") == 12 && (id == NULL || strcmp(s, id) != 0)) {
-            subj[n++] = (struct audit_subject){ "person", s, s };
+            strspn(s, "0123456789") == 12 && strcmp(s, subj[0].person) != 0) {
+            subj[n++] = (struct audit_subject){ "dossier", subj[0].key, s };
         }
     }
-    return api_registry_record_read(req, json_string_value(json_object_get(d, "code")), subj, n,
-                                    err);
+    return api_registry_record_read(req, "read", subj[0].key, subj, n, err);
+}
+
+/* The queue names each dossier's applicant: a list of the dossiers, for the audit trail. */
+static enum lt_code record_queue_read(struct http_request *req, const json_t *page,
+                                      struct lt_error *err)
+{
+    const json_t *items = json_object_get(page, "dossiers");
+    size_t n = json_array_size(items);
+    struct audit_subject *subj;
+    enum lt_code rc;
+
+    if (n == 0) {
+        return LT_OK;
+    }
+    subj = xcalloc(n, sizeof(*subj));
+    for (size_t i = 0; i < n; i++) {
+        subj[i] = dossier_subject(json_array_get(items, i));
+    }
+    rc = api_registry_record_read(req, "list", "the queue of dossiers", subj, n, err);
+    free(subj);
+    return rc;
 }
 
 static enum lt_code get_dossier(struct http_request *req, void *ctx, struct lt_error *err)
@@ -284,6 +312,12 @@ static enum lt_code list_dossiers(struct http_request *req, void *ctx, struct lt
         q.limit = (int)v;
     }
     rc = oss_queue(ctx, http_request_principal(req), &q, &page, err);
+    if (rc == LT_OK) {
+        rc = record_queue_read(req, page, err);
+        if (rc != LT_OK) {
+            json_decref(page);
+        }
+    }
     return rc != LT_OK ? rc : http_reply_json(req, 200, page);
 }
 

@@ -1028,9 +1028,9 @@ void api_registry_set_audit(struct audit *a)
     recorder = a;
 }
 
-enum lt_code api_registry_record_read(struct http_request *req, const char *purpose,
-                                      const struct audit_subject *subj, size_t count,
-                                      struct lt_error *err)
+enum lt_code api_registry_record_read(struct http_request *req, const char *action,
+                                      const char *purpose, const struct audit_subject *subj,
+                                      size_t count, struct lt_error *err)
 {
     struct access a = { http_request_principal(req), http_request_header(req, "X-Purpose"),
                         DATE_MIN };
@@ -1044,7 +1044,7 @@ enum lt_code api_registry_record_read(struct http_request *req, const char *purp
     if (a.purpose == NULL) {
         a.purpose = purpose;
     }
-    return record_subjects(req, &a, "read", subj, count, err);
+    return record_subjects(req, &a, action, subj, count, err);
 }
 
 void api_registry_set_metrics(api_metrics_fn fn, void *arg)

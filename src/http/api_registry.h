@@ -76,13 +76,14 @@ void api_registry_set_audit(struct audit *a);
 struct audit_subject;
 
 /*
- * Record a read of other routes that shows personal data (a dossier): the
- * subjects, by the request's principal, with its X-Purpose (checked:
- * LT_EINVAL naming it) or else purpose.  Nothing when no recorder is set.
+ * Record a read of other routes that shows personal data (a dossier, the
+ * queue of dossiers): action ("read", "list") of the subjects, by the
+ * request's principal, with its X-Purpose (checked: LT_EINVAL naming it)
+ * or else purpose.  Nothing when no recorder is set.
  */
-enum lt_code api_registry_record_read(struct http_request *req, const char *purpose,
-                                      const struct audit_subject *subj, size_t count,
-                                      struct lt_error *err);
+enum lt_code api_registry_record_read(struct http_request *req, const char *action,
+                                      const char *purpose, const struct audit_subject *subj,
+                                      size_t count, struct lt_error *err);
 
 /*
  * Append more series to GET /metrics: fn(out, arg, err) adds Prometheus

@@ -247,12 +247,12 @@ static void test_counter_to_result_over_http(void **state)
     assert_int_equal(a.status, 403);
     buf_release(&a.body);
 
-    /* the read is in the audit trail as a read of the applicant and of each person named,
-     * under the dossier's code for want of an X-Purpose */
+    /* the read is in the audit trail as a read of the dossier about the applicant and
+     * about each person named, under the dossier's code for want of an X-Purpose */
     {
-        struct audit_filter flt = { .subject_kind = "person",
-                                    .limit = 10,
-                                    .subject_today = DATE_MIN };
+        struct audit_filter flt = {
+            .subject_kind = "dossier", .subject_key = code, .limit = 10, .subject_today = DATE_MIN
+        };
         const char *const named[] = { FATHER, MOTHER, CHILD };
         struct lt_error err;
         json_t *page = NULL;
@@ -261,7 +261,7 @@ static void test_counter_to_result_over_http(void **state)
         for (size_t i = 0; i < 3; i++) {
             const json_t *item;
 
-            flt.subject_key = named[i];
+            flt.person = named[i];
             assert_int_equal(audit_query(node_store(w->f->n), &flt, &page, &err), LT_OK);
             item = json_array_get(json_object_get(page, "items"), 0);
             assert_non_null(item);
@@ -360,6 +360,26 @@ static void test_queue_and_indicators_over_http(void **state)
     assert_int_equal(json_array_size(json_object_get(j, "dossiers")), 1);
     assert_true(json_is_null(json_object_get(j, "next")));
     json_decref(j);
+    /* the queue names applicants: each page is a list of them in the audit trail */
+    {
+        struct audit_filter flt = { .subject_kind = "dossier",
+                                    .person = FATHER,
+                                    .actor = "officer-01",
+                                    .limit = 10,
+                                    .subject_today = DATE_MIN };
+        struct lt_error err;
+        json_t *page = NULL;
+        const json_t *item;
+
+        assert_int_equal(audit_flush(w->audit, &err), LT_OK);
+        assert_int_equal(audit_query(node_store(w->f->n), &flt, &page, &err), LT_OK);
+        /* the three dossiers, over two pages */
+        assert_int_equal(json_array_size(json_object_get(page, "items")), 3);
+        item = json_array_get(json_object_get(page, "items"), 0);
+        assert_string_equal(S(item, "action"), "list");
+        assert_string_equal(S(item, "purpose"), "the queue of dossiers");
+        json_decref(page);
+    }
     buf_release(&a.body);
     call(w, "GET", "/api/v1/indicators?unit=00004&from=2026-04-01&to=2026-04-30", PROV, NULL, &a);
     assert_int_equal(a.status, 200);
