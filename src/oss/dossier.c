@@ -12,7 +12,8 @@
 #include "oss/effects.h"
 #include "core/banned.h"
 
-#define REASON_MAX 1000
+#define REASON_MAX     1000
+#define FIELD_PATH_MAX 80 /* "fields.<name>" */
 
 static const char *str(const json_t *o, const char *k)
 {
@@ -227,6 +228,40 @@ static enum lt_code trial_fn(struct store_conn *c, void *arg, struct lt_error *e
     return lt_error_set(err, LT_ECONFLICT, "a receipt's trial of its effects is never kept");
 }
 
+/*
+ * The form's field behind a registry field that refused a trial: the one
+ * of the dossier's fields named as it ("household_id") or ending in "_" and
+ * its name ("child_ethnicity" for "ethnicity"), if exactly one is; else
+ * "fields" as a whole.
+ */
+static void form_field(const json_t *fields, const char *field, struct lt_error *err)
+{
+    const char *name, *found = NULL;
+    size_t flen = strlen(field), matches = 0;
+    json_t *v;
+
+    json_object_foreach((json_t *)fields, name, v)
+    {
+        size_t len = strlen(name);
+
+        (void)v;
+        if (flen > 0 &&
+            (strcmp(name, field) == 0 || (len > flen + 1 && name[len - flen - 1] == '_' &&
+                                          strcmp(name + len - flen, field) == 0))) {
+            found = name;
+            matches++;
+        }
+    }
+    if (matches == 1) {
+        char path[FIELD_PATH_MAX];
+
+        snprintf(path, sizeof(path), "fields.%s", found);
+        lt_error_field(err, path);
+    } else {
+        lt_error_field(err, "fields");
+    }
+}
+
 enum lt_code oss_try_effects(struct oss *o, const struct oss_procedure *p, const char *actor,
                              const char *applicant_kind, const char *applicant,
                              const json_t *fields, const json_t *seen, struct lt_error *err)
@@ -254,7 +289,7 @@ enum lt_code oss_try_effects(struct oss *o, const struct oss_procedure *p, const
         lt_error_detail(err, "checked at receipt by trying its changes");
     }
     lt_error_hint(err, "%s", why.hint[0] ? why.hint : "correct the fields and receive it again");
-    lt_error_field(err, "fields");
+    form_field(fields, why.field, err);
     return LT_EINVAL;
 }
 

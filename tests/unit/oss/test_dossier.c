@@ -435,12 +435,25 @@ static void test_failed_effect_applies_nothing(void **state)
             LT_EINVAL, &err);
     assert_non_null(strstr(err.message, "could not be approved"));
     assert_non_null(strstr(err.message, "household"));
-    assert_string_equal(err.field, "fields");
+    assert_string_equal(err.field, "fields.household_id");
     assert_int_equal(log_head(f), head);
     assert_int_equal(registry_get(f->n, REG_RESIDENCE, BUYER "/permanent", &rec, NULL, &err),
                      LT_OK);
     assert_string_equal(S(rec, "unit"), "00070"); /* unchanged */
     json_decref(rec);
+    /* an unknown ethnic group: the registry's "ethnicity" is the form's child_ethnicity */
+    {
+        char req[sizeof(BIRTH_COMPOSITE)];
+        char *at;
+
+        memcpy(req, BIRTH_COMPOSITE, sizeof(req));
+        at = strstr(req, "\"child_ethnicity\":\"01\"");
+        assert_non_null(at);
+        memcpy(at + strlen("\"child_ethnicity\":\""), "99", 2);
+        receive(f, &clerk, req, LT_EINVAL, &err);
+        assert_string_equal(err.field, "fields.child_ethnicity");
+        assert_int_equal(log_head(f), head);
+    }
     /* a composite whose third step would fail is refused at receipt, naming that step */
     receive(f, &clerk, BIRTH_COMPOSITE_HH, LT_EINVAL, &err);
     assert_non_null(strstr(err.detail, "residence"));
