@@ -427,6 +427,16 @@ static enum lt_code value_enum(const struct field *f, const json_t *j, const cha
             return LT_OK;
         }
     }
+    if (f->values == sexes && json_string_length(j) < 16) {
+        /* "Nam" and "Nữ", as a Vietnamese form or spreadsheet writes them */
+        char fold[32];
+
+        utf8_fold(s, json_string_length(j), fold, sizeof(fold));
+        if (strcmp(fold, "nam") == 0 || strcmp(fold, "nu") == 0) {
+            *out = json_string_nocheck(fold[0] == 'n' && fold[1] == 'a' ? "male" : "female");
+            return LT_OK;
+        }
+    }
     for (const char *const *p = f->values; *p; p++) {
         used += (size_t)snprintf(list + used, used < sizeof(list) ? sizeof(list) - used : 0, "%s%s",
                                  p == f->values ? "" : ", ", *p);
