@@ -24,18 +24,19 @@ static void build_fold_table(void)
     for (int cp = 0; cp < FOLD_TABLE_SIZE; cp++) {
         utf8proc_int32_t dec[8];
         utf8proc_ssize_t n;
+        utf8proc_category_t cat;
         int options = UTF8PROC_DECOMPOSE | UTF8PROC_CASEFOLD;
 
         if (cp < 0x80) {
             fold_table[cp] = (unsigned char)(cp >= 'A' && cp <= 'Z' ? cp + 32 : cp);
             continue;
         }
-        if (utf8proc_category(cp) == UTF8PROC_CATEGORY_MN ||
-            utf8proc_category(cp) == UTF8PROC_CATEGORY_CF) {
+        cat = utf8proc_category(cp);
+        if (cat == UTF8PROC_CATEGORY_MN || cat == UTF8PROC_CATEGORY_CF) {
             fold_table[cp] = FOLD_DROP; /* a combining mark from NFD input; a soft hyphen */
             continue;
         }
-        if (utf8proc_category(cp) == UTF8PROC_CATEGORY_ZS) {
+        if (cat == UTF8PROC_CATEGORY_ZS) {
             fold_table[cp] = ' '; /* a no-break space */
             continue;
         }
@@ -230,12 +231,16 @@ size_t utf8_fold(const char *s, size_t len, char *out, size_t outcap)
         if (cp < FOLD_TABLE_SIZE && fold_table[cp] == FOLD_DROP) {
             continue;
         }
-        if (cp >= FOLD_TABLE_SIZE && utf8proc_category(cp) == UTF8PROC_CATEGORY_CF) {
-            continue; /* a zero-width joiner or the like */
-        }
-        if (cp >= FOLD_TABLE_SIZE && utf8proc_category(cp) == UTF8PROC_CATEGORY_ZS) {
-            out[o++] = ' ';
-            continue;
+        if (cp >= FOLD_TABLE_SIZE) {
+            utf8proc_category_t cat = utf8proc_category(cp);
+
+            if (cat == UTF8PROC_CATEGORY_CF) {
+                continue; /* a zero-width joiner or the like */
+            }
+            if (cat == UTF8PROC_CATEGORY_ZS) {
+                out[o++] = ' ';
+                continue;
+            }
         }
         if (cp < FOLD_TABLE_SIZE && fold_table[cp] != 0) {
             out[o++] = (char)fold_table[cp];

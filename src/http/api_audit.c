@@ -128,15 +128,15 @@ static enum lt_code auditor_filter(struct http_request *req, struct audit_filter
         (rc = query_int(req, "after", 0, INT64_MAX, &after, err)) != LT_OK) {
         return rc;
     }
-    if (strcmp(f->subject_kind, "dossier") == 0) {
-        f->subject_kind = "dossier"; /* a dossier read or listed: its applicant, the people named */
-    } else if (f->subject_kind[0] != '\0' && !registry_kind_parse(f->subject_kind, &kind)) {
-        lt_error_set(err, LT_EINVAL, "unknown subject_kind \"%s\"", f->subject_kind);
-        lt_error_hint(err,
-                      "one of person, residence, household, parcel, benefit, business, dossier");
-        lt_error_field(err, "subject_kind");
-        return LT_EINVAL;
-    } else if (f->subject_kind[0] != '\0') {
+    /* a registry's kind, or "dossier" (a dossier read or listed) */
+    if (f->subject_kind[0] != '\0' && strcmp(f->subject_kind, "dossier") != 0) {
+        if (!registry_kind_parse(f->subject_kind, &kind)) {
+            lt_error_set(err, LT_EINVAL, "unknown subject_kind \"%s\"", f->subject_kind);
+            lt_error_hint(
+                err, "one of person, residence, household, parcel, benefit, business, dossier");
+            lt_error_field(err, "subject_kind");
+            return LT_EINVAL;
+        }
         f->subject_kind = registry_kind_name(kind);
     }
     f->limit = (size_t)limit;

@@ -19,6 +19,7 @@
 #include "http/json_body.h"
 #include "oss/code.h"
 #include "oss/reference.h"
+#include "registry/ids.h"
 #include "core/banned.h"
 
 #define HTML_TYPE "text/html; charset=utf-8"
@@ -237,8 +238,8 @@ static enum lt_code record_dossier_read(struct http_request *req, const json_t *
         size_t len = strlen(name);
 
         if (n < DOSSIER_SUBJECTS_MAX && s != NULL && len > 3 &&
-            strcmp(name + len - 3, "_id") == 0 && strlen(s) == 12 &&
-            strspn(s, "0123456789") == 12 && strcmp(s, subj[0].person) != 0) {
+            strcmp(name + len - 3, "_id") == 0 && ids_personal_id_shaped(s) &&
+            strcmp(s, subj[0].person) != 0) {
             subj[n++] = (struct audit_subject){ "dossier", subj[0].key, s };
         }
     }

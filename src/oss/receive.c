@@ -150,9 +150,8 @@ static enum lt_code check_text_value(struct oss *o, const struct oss_field *f, c
     struct parcel_id par;
     const struct unit *un;
     int32_t day;
-    enum lt_code rc = LT_OK;
-
     int cp;
+    enum lt_code rc = LT_OK;
 
     if (s[0] == '\0' || strlen(s) > TEXT_MAX || !utf8_valid_text(s, strlen(s), NULL)) {
         return refuse(err, path, "%s: empty, too long or not valid text", f->name);

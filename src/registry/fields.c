@@ -433,7 +433,7 @@ static enum lt_code value_enum(const struct field *f, const json_t *j, const cha
 
         utf8_fold(s, json_string_length(j), fold, sizeof(fold));
         if (strcmp(fold, "nam") == 0 || strcmp(fold, "nu") == 0) {
-            *out = json_string_nocheck(fold[0] == 'n' && fold[1] == 'a' ? "male" : "female");
+            *out = json_string_nocheck(strcmp(fold, "nam") == 0 ? "male" : "female");
             return LT_OK;
         }
     }

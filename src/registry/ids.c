@@ -22,6 +22,11 @@ static bool all_digits(const char *s, size_t n)
     return true;
 }
 
+bool ids_personal_id_shaped(const char *s)
+{
+    return strlen(s) == IDS_PERSON_LEN && all_digits(s, IDS_PERSON_LEN);
+}
+
 /* The province (old or new) with this 2-digit code, or NULL. */
 static const struct unit *province_either_side(const struct units *u, const char *code)
 {
@@ -43,7 +48,7 @@ enum lt_code ids_personal_id_parse(const struct units *u, const char *s, struct 
     size_t len = strlen(s);
     int d4;
 
-    if (len != IDS_PERSON_LEN || !all_digits(s, len)) {
+    if (!ids_personal_id_shaped(s)) {
         lt_error_set(err, LT_EINVAL, "personal ID \"%.40s\" is not 12 digits", s);
         if (len == IDS_PERSON_LEN - 1 && all_digits(s, len)) {
             lt_error_hint(err, "a spreadsheet may have dropped its leading 0: keep the column "

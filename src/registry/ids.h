@@ -28,6 +28,9 @@ struct personal_id {
     int year;         /* the birth year digits 4-6 encode: century + digits 5-6 */
 };
 
+/* Whether s has the shape of a personal ID, 12 digits (its digits unchecked). */
+bool ids_personal_id_shaped(const char *s);
+
 /*
  * Parse a personal ID: 12 digits, the first three "0" and a province code
  * in force on 2025-06-30 (the 63 old provinces) or 2025-07-01 (the 34 new

@@ -185,4 +185,14 @@ enum lt_code db_require_business(struct store_conn *c, const char *code, const c
 /* Run an upsert statement with its bindings done; LT_EIO/LT_ECONFLICT from the store. */
 enum lt_code db_exec(struct store_stmt *st, struct lt_error *err);
 
+/* What db_read_row hands over: the record text and version while the row is current. */
+typedef void (*row_fn)(const char *text, size_t len, int64_t version, const char *unit, void *arg);
+
+/*
+ * The projection row of key on connection c (a reader, or the writer inside
+ * a write callback), to fn.  LT_ENOTFOUND ("no <kind> ...") if there is none.
+ */
+enum lt_code db_read_row(struct store_conn *c, const struct kind_def *k, const char *key, row_fn fn,
+                         void *arg, struct lt_error *err);
+
 #endif

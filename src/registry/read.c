@@ -36,7 +36,7 @@ static enum lt_code check_key(const struct kind_def *k, const char *key, struct 
      * form is checked (the province digits of a personal ID need the units
      * register, which a read on a bare connection does not have).
      */
-    if (k == kind_get(REG_PERSON) && (strlen(key) != 12 || strspn(key, "0123456789") != 12)) {
+    if (k == kind_get(REG_PERSON) && !ids_personal_id_shaped(key)) {
         lt_error_set(err, LT_EINVAL, "personal ID \"%.40s\" is not 12 digits", key);
         lt_error_field(err, "id");
         return LT_EINVAL;
@@ -53,15 +53,8 @@ static enum lt_code not_found(const struct kind_def *k, const char *key, struct 
     return lt_error_set(err, LT_ENOTFOUND, "no %s \"%s\"", k->name, key);
 }
 
-/*
- * The projection row of a key on a reader: fn gets the record text and
- * version while the row is current.
- */
-typedef void (*row_fn)(const char *text, size_t len, int64_t version, const char *unit, void *arg);
-
-/* The row on connection c (a reader, or the writer inside a write callback). */
-static enum lt_code read_row_on(struct store_conn *c, const struct kind_def *k, const char *key,
-                                row_fn fn, void *arg, struct lt_error *err)
+enum lt_code db_read_row(struct store_conn *c, const struct kind_def *k, const char *key, row_fn fn,
+                         void *arg, struct lt_error *err)
 {
     struct store_stmt *st;
     char sql[128];
@@ -98,7 +91,7 @@ static enum lt_code read_row(struct node *n, enum registry_kind kind, const char
         return rc;
     }
     c = store_reader_get(n->store);
-    rc = read_row_on(c, k, key, fn, arg, err);
+    rc = db_read_row(c, k, key, fn, arg, err);
     store_reader_put(n->store, c);
     return rc;
 }
@@ -315,7 +308,7 @@ enum lt_code registry_get_in(struct store_conn *c, enum registry_kind kind, cons
     *record = NULL;
     rc = check_key(k, key, err);
     if (rc == LT_OK) {
-        rc = read_row_on(c, k, key, got_json, &g, err);
+        rc = db_read_row(c, k, key, got_json, &g, err);
     }
     if (rc != LT_OK) {
         return rc;
@@ -366,7 +359,7 @@ enum lt_code registry_get_text_unit_in(struct store_conn *c, enum registry_kind 
     enum lt_code rc = check_key(k, key, err);
 
     if (rc == LT_OK) {
-        rc = read_row_on(c, k, key, got_text, &g, err);
+        rc = db_read_row(c, k, key, got_text, &g, err);
     }
     if (rc != LT_OK) {
         return rc;

@@ -133,6 +133,20 @@ static enum lt_code prepare(const struct units *u, const struct registry_change 
     return LT_OK;
 }
 
+struct same {
+    const struct prep *p;
+    bool same;
+};
+
+static void compare_row(const char *text, size_t len, int64_t version, const char *unit, void *arg)
+{
+    struct same *s = arg;
+
+    (void)unit;
+    s->same =
+        version == s->p->ev.base_version && len == s->p->len && memcmp(text, s->p->text, len) == 0;
+}
+
 /*
  * Whether the record stands at the change's base version exactly as the
  * change would leave it.  A stale base is not "the same": the append then
@@ -141,25 +155,15 @@ static enum lt_code prepare(const struct units *u, const struct registry_change 
 static enum lt_code same_as_stored(struct store_conn *c, const struct prep *p, bool *same,
                                    struct lt_error *err)
 {
-    struct store_stmt *st;
-    char sql[128];
-    enum store_step step;
-    enum lt_code rc;
+    struct same s = { p, false };
+    enum lt_code rc = db_read_row(c, p->k, p->f.key, compare_row, &s, err);
 
-    *same = false;
-    snprintf(sql, sizeof(sql), "SELECT record, version FROM %s WHERE key = ?", p->k->table);
-    rc = store_prepare(c, sql, &st, err);
-    if (rc != LT_OK) {
-        return rc;
+    if (rc == LT_ENOTFOUND) {
+        lt_error_clear(err);
+        rc = LT_OK;
     }
-    store_bind_text(st, 1, p->f.key);
-    step = store_step(st, err);
-    if (step == STORE_ERROR) {
-        return err->code;
-    }
-    *same = step == STORE_ROW && store_col_int(st, 1) == p->ev.base_version &&
-            store_col_bytes(st, 0) == p->len && memcmp(store_col_text(st, 0), p->text, p->len) == 0;
-    return LT_OK;
+    *same = s.same;
+    return rc;
 }
 
 /* Turn evlog's version conflict into what the caller of a registry write reads. */

@@ -969,25 +969,27 @@ const char *unit_edge_kind_name(enum unit_edge_kind kind)
     return kind == UNIT_EDGE_FULL ? "full" : "partial";
 }
 
+#define EXPLAIN_MAX 8 /* units of one code, and successors, an explanation names */
+
 void units_explain_missing(const struct units *u, const char *code, struct lt_error *err)
 {
-    const struct unit *all[8];
-    struct unit_link succ[8];
+    const struct unit *all[EXPLAIN_MAX];
+    struct unit_link succ[EXPLAIN_MAX];
     const struct unit *last;
     char to[DATE_STR_MAX], list[LT_ERROR_HINT_MAX] = "";
-    size_t n = units_find_all(u, code, all, 8), ns, used = 0;
+    size_t n = units_find_all(u, code, all, EXPLAIN_MAX), ns, used = 0;
 
     if (n == 0) {
         lt_error_set(err, LT_ENOTFOUND, "no unit has the code \"%s\"", code);
         lt_error_hint(err, "find the code by name: lienthong units search \"<name>\"");
         return;
     }
-    last = all[(n < 8 ? n : 8) - 1];
+    last = all[(n < EXPLAIN_MAX ? n : EXPLAIN_MAX) - 1];
     date_format(last->valid_to, to);
     lt_error_set(err, LT_ENOTFOUND, "unit \"%s\" (%s) is no longer in force", code, last->name);
     lt_error_detail(err, "it ended on %s; only units that exist today are accepted", to);
-    ns = units_successors(u, last, succ, 8);
-    for (size_t i = 0; i < ns && i < 8; i++) {
+    ns = units_successors(u, last, succ, EXPLAIN_MAX);
+    for (size_t i = 0; i < ns && i < EXPLAIN_MAX; i++) {
         if (!unit_valid_on(succ[i].unit, date_today())) {
             continue;
         }
